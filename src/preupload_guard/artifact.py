@@ -1,0 +1,325 @@
+"""One distribution file and every fact about it that checks may ask for.
+
+An :class:`Artifact` is lazy and reads as little as possible, once: the filename is parsed
+without I/O; the digests come from a single sequential pass over the file (sha256 always,
+blake2b-256 only when the runner knows it is needed, md5 never); the archive member list
+and the core metadata are read once through the bounded readers of :mod:`.archives` and
+cached, errors included, so every check sees the same answer.
+
+Core metadata is located exactly as twine locates it, because PyPI validates the form
+fields twine derives from it: for a wheel, the shortest path containing ``METADATA`` whose
+bytes contain ``Metadata-Version``; for an sdist, ``<common root>/PKG-INFO``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.metadata import RawMetadata, parse_email
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from .archives import ArchiveError, ArchiveReader, Member, archive_kind
+from .naming import is_valid_project_name
+
+#: METADATA / PKG-INFO larger than this is absurd (a README of tens of MiB).
+MAX_METADATA_BYTES = 16 * 1024 * 1024
+_HASH_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Digests:
+    sha256: str
+    blake2_256: str | None
+
+
+class MetadataError(Exception):
+    """The core metadata cannot be found or read the way twine reads it."""
+
+
+def distribution_type(filename: str) -> str | None:
+    """What twine sends as ``filetype``: ``bdist_wheel`` or ``sdist`` (``None``: neither).
+
+    Decided on the lowercased name so that ``FOO.WHL`` is still read as a wheel; the
+    case-sensitive extension rule is a check of its own.
+    """
+    lower = filename.lower()
+    if lower.endswith(".whl"):
+        return "bdist_wheel"
+    if lower.endswith((".tar.gz", ".zip")):
+        return "sdist"
+    return None
+
+
+class Artifact:
+    """A distribution file under test. Construct with a path; nothing is read yet."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.filename = self.path.name
+        self.size = self.path.stat().st_size
+        self.filetype = distribution_type(self.filename)
+        self._lock = threading.RLock()
+        self._digests: Digests | None = None
+        self._archive: ArchiveReader | None = None
+        self._archive_error: ArchiveError | None = None
+        self._archive_loaded = False
+        self._metadata_loaded = False
+        self._metadata_bytes: bytes | None = None
+        self._metadata_path: str | None = None
+        self._metadata_error: str | None = None
+        self._raw: RawMetadata | None = None
+        self._unparsed: dict[str, Any] = {}
+        self._parse_filename()
+
+    def __repr__(self) -> str:
+        return f"Artifact({str(self.path)!r})"
+
+    # -- filename ------------------------------------------------------------------
+    def _parse_filename(self) -> None:
+        self.filename_project: str | None = None
+        self.filename_version: Version | None = None
+        self.build_tag: tuple[int, str] | tuple[()] | None = None
+        self.tags: frozenset[Tag] = frozenset()
+        self.filename_error: str | None = None
+        try:
+            if self.filename.endswith(".whl"):
+                name, version, build, tags = parse_wheel_filename(self.filename)
+                self.filename_project, self.filename_version = name, version
+                self.build_tag, self.tags = build, tags
+            elif self.filename.endswith((".tar.gz", ".zip")):
+                name, version = parse_sdist_filename(self.filename)
+                self.filename_project, self.filename_version = name, version
+            else:
+                self.filename_error = "not a .whl, .tar.gz or .zip file name"
+        except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
+            self.filename_error = str(exc)
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filetype == "bdist_wheel"
+
+    @property
+    def is_sdist(self) -> bool:
+        return self.filetype == "sdist"
+
+    @property
+    def raw_name_parts(self) -> tuple[str, str] | None:
+        """The first two ``-``-separated parts of a wheel name, as PyPI splits them raw.
+
+        PyPI finds ``{name}-{version}.dist-info/`` from these, unnormalized.
+        """
+        stem = self.filename[: -len(".whl")] if self.filename.lower().endswith(".whl") else None
+        if stem is None:
+            return None
+        parts = stem.split("-")
+        if len(parts) < 3:
+            return None
+        return parts[0], parts[1]
+
+    # -- digests -------------------------------------------------------------------
+    def compute_digests(
+        self, *, blake2: bool = False, progress: Callable[[int], None] | None = None
+    ) -> Digests:
+        """Hash the file in one sequential pass; ``progress`` gets the bytes read so far.
+
+        Computing again with ``blake2=True`` after a sha256-only pass reads the file once
+        more, so the runner decides up front.
+        """
+        with self._lock:
+            if self._digests is not None and (self._digests.blake2_256 or not blake2):
+                return self._digests
+            sha = hashlib.sha256()
+            b2 = hashlib.blake2b(digest_size=32) if blake2 else None
+            done = 0
+            with self.path.open("rb", buffering=0) as fh:
+                while True:
+                    chunk = fh.read(_HASH_CHUNK)
+                    if not chunk:
+                        break
+                    sha.update(chunk)
+                    if b2 is not None:
+                        b2.update(chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done)
+            self._digests = Digests(sha.hexdigest(), b2.hexdigest() if b2 else None)
+            return self._digests
+
+    @property
+    def sha256(self) -> str | None:
+        return self._digests.sha256 if self._digests else None
+
+    @property
+    def blake2_256(self) -> str | None:
+        return self._digests.blake2_256 if self._digests else None
+
+    # -- archive -------------------------------------------------------------------
+    @property
+    def archive_kind(self) -> str | None:
+        """``zip`` or ``tar``, from the lowercased extension."""
+        return archive_kind(self.filename.lower())
+
+    def archive(self) -> ArchiveReader:
+        """The member list and bounded readers; raises :class:`ArchiveError` (cached)."""
+        with self._lock:
+            if not self._archive_loaded:
+                self._archive_loaded = True
+                kind = self.archive_kind
+                try:
+                    if kind is None:
+                        raise ArchiveError("not a .whl, .zip or .tar.gz file")
+                    self._archive = ArchiveReader(
+                        self.path, kind, capture=_is_pkg_info_candidate,
+                        capture_limit=MAX_METADATA_BYTES,
+                    )
+                except ArchiveError as exc:
+                    self._archive_error = exc
+        if self._archive_error is not None:
+            raise self._archive_error
+        assert self._archive is not None
+        return self._archive
+
+    @property
+    def archive_error(self) -> ArchiveError | None:
+        try:
+            self.archive()
+        except ArchiveError as exc:
+            return exc
+        return None
+
+    @property
+    def members(self) -> tuple[Member, ...]:
+        """Archive members, or ``()`` when the archive cannot be read."""
+        try:
+            return self.archive().members
+        except ArchiveError:
+            return ()
+
+    # -- core metadata ---------------------------------------------------------------
+    def _load_metadata(self) -> None:
+        if self._metadata_loaded:
+            return
+        self._metadata_loaded = True
+        try:
+            path, data = self._find_metadata()
+        except MetadataError as exc:
+            self._metadata_error = str(exc)
+            return
+        except ArchiveError as exc:
+            self._metadata_error = f"cannot read the archive: {exc}"
+            return
+        self._metadata_path, self._metadata_bytes = path, data
+        self._raw, self._unparsed = parse_email(data)
+
+    def _find_metadata(self) -> tuple[str, bytes]:
+        reader = self.archive()
+        if self.is_wheel:
+            candidates = sorted(
+                (len(n.split("/")), n.split("/")) for n in reader.names() if "METADATA" in n
+            )
+            for _, parts in candidates:
+                name = "/".join(parts)
+                member = reader.member(name)
+                if member is None or not member.is_file:
+                    continue
+                data = reader.read(name, MAX_METADATA_BYTES)
+                if b"Metadata-Version" in data:
+                    return name, data
+            raise MetadataError("no METADATA file with a Metadata-Version field in the wheel")
+        if self.is_sdist:
+            names = reader.names()
+            try:
+                root = posixpath.normpath(os.path.commonpath(names)) if names else ""
+            except ValueError as exc:  # absolute and relative paths mixed
+                raise MetadataError(f"cannot find the sdist's top-level directory: {exc}") from None
+            if root in {".", "/", ""}:
+                raise MetadataError("the sdist does not have exactly one top-level directory")
+            wanted = root.rstrip("/") + "/PKG-INFO"
+            for member in reader.members:
+                if posixpath.normpath(member.name) == wanted:
+                    if not member.is_file:
+                        raise MetadataError(f"{member.name} is not a regular file")
+                    data = reader.read(member.name, MAX_METADATA_BYTES)
+                    if b"Metadata-Version" in data:
+                        return member.name, data
+                    break
+            raise MetadataError(f"no PKG-INFO with a Metadata-Version field at {wanted}")
+        raise MetadataError("not a wheel or sdist")
+
+    @property
+    def metadata_error(self) -> str | None:
+        """Why the metadata could not be read (``None`` when it was)."""
+        with self._lock:
+            self._load_metadata()
+        return self._metadata_error
+
+    @property
+    def metadata_path(self) -> str | None:
+        with self._lock:
+            self._load_metadata()
+        return self._metadata_path
+
+    @property
+    def metadata_bytes(self) -> bytes | None:
+        with self._lock:
+            self._load_metadata()
+        return self._metadata_bytes
+
+    @property
+    def raw_metadata(self) -> RawMetadata | None:
+        """``packaging.metadata.parse_email`` of the metadata file, or ``None``."""
+        with self._lock:
+            self._load_metadata()
+        return self._raw
+
+    @property
+    def unparsed_metadata(self) -> dict[str, Any]:
+        with self._lock:
+            self._load_metadata()
+        return self._unparsed
+
+    # -- identity --------------------------------------------------------------------
+    @property
+    def name(self) -> str | None:
+        """The project name as twine sends it (metadata ``Name``), else from the filename."""
+        raw = self.raw_metadata
+        if raw and raw.get("name"):
+            return str(raw["name"])
+        return self.filename_project
+
+    @property
+    def project(self) -> str | None:
+        """The canonical project name used to look the project up on the index."""
+        name = self.name
+        if name and is_valid_project_name(name):
+            return canonicalize_name(name)
+        return self.filename_project
+
+    @property
+    def version(self) -> str | None:
+        """The version as twine sends it (metadata ``Version``), else from the filename."""
+        raw = self.raw_metadata
+        if raw and raw.get("version"):
+            return str(raw["version"])
+        return str(self.filename_version) if self.filename_version is not None else None
+
+
+def _is_pkg_info_candidate(member: Member) -> bool:
+    """Tar members worth keeping from the listing pass: ``<top>/PKG-INFO`` spellings."""
+    name = member.name
+    return name.endswith("PKG-INFO") and name.strip("/").count("/") <= 2

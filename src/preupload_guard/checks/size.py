@@ -1,0 +1,208 @@
+"""Size rules: the per-file limit and the project's total (reference §2.8, §3.1).
+
+PyPI counts the bytes while the upload streams and refuses as soon as the count is strictly
+greater than the project's effective limit: ``max(100 MiB, granted)`` per file and
+``max(10 GiB, granted)`` for the total of every current file of every release. Granted limits
+are private; the user states them with ``--upload-limit`` / ``--project-limit``, and a file
+already on the index that is larger than the stated limit proves a larger grant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from ..artifact import Artifact
+from ..findings import Finding, Rule, Severity, Skipped
+from ..hookspecs import hookimpl
+from ..settings import GiB, MiB, format_size
+
+if TYPE_CHECKING:
+    from ..runner import Context
+
+NEAR_LIMIT_RATIO = 0.9
+STEP = 20  # the body is streamed and counted (reference §1, step 20)
+
+RULES = [
+    Rule(
+        id="file-too-large",
+        family="size",
+        severity=Severity.ERROR,
+        summary="The file is larger than the project's per-file upload limit",
+        explanation=(
+            "PyPI counts the bytes of each file as it arrives and refuses the upload once the "
+            "count is strictly greater than the project's limit: 100 MiB by default, or a "
+            "larger limit granted to the project (at most 1 GiB). A file of exactly the limit "
+            "passes. PyPI answers: 400 File too large. Limit for project 'NAME' is 100 MB. "
+            "See ... for more information. (the link points to the file-size limit section "
+            "of PyPI's storage-limits documentation)"
+        ),
+        fix=(
+            "Make the file smaller (strip debug symbols, drop test data and bundled models, "
+            "split optional parts into extra packages), or request a file-size limit "
+            "increase on PyPI's support tracker before releasing. If the project already "
+            "has a larger limit, record it with --upload-limit (or upload-limit in "
+            "[tool.preupload-guard])."
+        ),
+        step=STEP,
+    ),
+    Rule(
+        id="project-too-large",
+        family="size",
+        severity=Severity.ERROR,
+        summary="The project's total size on the index would exceed its limit",
+        explanation=(
+            "PyPI adds each file's bytes to the total size of every current file of every "
+            "release of the project (yanked files count; deleted ones do not) and refuses "
+            "the file once the sum is strictly greater than the project limit: 10 GiB by "
+            "default, or a larger granted limit. Files are counted in upload order, wheels "
+            "first; a byte-identical re-upload is counted too, then stores nothing. PyPI "
+            "answers: 400 Project size too large. Limit for project 'NAME' total size is "
+            "10 GB. See ... (a link to the project-size limit section of PyPI's "
+            "storage-limits documentation)"
+        ),
+        fix=(
+            "Delete files of old releases you no longer need (yanking does not free space), "
+            "or request a project-size limit increase on PyPI's support tracker. If the "
+            "project already has one, record it with --project-limit."
+        ),
+        needs_index=True,
+        step=STEP + 0.1,
+    ),
+    Rule(
+        id="size-near-limit",
+        family="size",
+        severity=Severity.WARNING,
+        summary="A file or the project total uses 90% or more of its limit",
+        explanation=(
+            "Not a refusal yet: the file (or the project's total after this upload) is at or "
+            "above 90% of its limit. The next release is likely to cross it, and limit "
+            "requests take weeks to be answered."
+        ),
+        fix=(
+            "Start reducing the size now, or request a limit increase on PyPI's support "
+            "tracker well before the release that needs it."
+        ),
+    ),
+]
+
+
+def _limit_text(limit: int, unit: int, label: str) -> str:
+    # PyPI prints ``limit // MiB`` with "MB" (and ``// GiB`` with "GB").
+    return f"{limit // unit} {label}"
+
+
+@hookimpl
+def preupload_guard_rules() -> list[Rule]:
+    return RULES
+
+
+@hookimpl
+def preupload_guard_check_artifact(artifact: Artifact, context: Context) -> Iterator[Finding]:
+    settings = context.settings
+    limit = settings.effective_upload_limit
+    display = artifact.name or artifact.project or "?"
+    state = context.project(artifact.project)
+    largest = state.largest_file if state is not None else None
+    proven = largest.size if largest is not None and largest.size is not None else 0
+
+    if artifact.size > limit:
+        message = (
+            f"{artifact.filename} is {format_size(artifact.size)} ({artifact.size:,} bytes), "
+            f"over the {format_size(limit)} per-file limit; PyPI would answer: 400 File too "
+            f"large. Limit for project {display!r} is {_limit_text(limit, MiB, 'MB')}."
+        )
+        if largest is not None and proven > limit:
+            # A file this large is already on the index: a grant of at least that exists.
+            evident = (
+                f" The index already holds {largest.filename} of {format_size(proven)}, so this "
+                f"project evidently has a granted limit of at least {format_size(proven)}"
+            )
+            if artifact.size <= proven:
+                yield Finding(
+                    "file-too-large",
+                    message + evident + ": PyPI will most likely accept this file.",
+                    artifact.filename,
+                    hint=f"Record the granted limit: --upload-limit '{format_size(proven)}' "
+                    "(or upload-limit in [tool.preupload-guard]).",
+                    severity=Severity.WARNING,
+                )
+                return
+            message += evident + ", and this file is larger still."
+        yield Finding(
+            "file-too-large",
+            message,
+            artifact.filename,
+            hint=(
+                f"Reduce the file below {format_size(limit)}, or request a file-size limit "
+                "increase on PyPI's support tracker; if the project already has one, pass "
+                "--upload-limit."
+            ),
+        )
+    elif artifact.size >= NEAR_LIMIT_RATIO * limit:
+        yield Finding(
+            "size-near-limit",
+            f"{artifact.filename} is {format_size(artifact.size)}, "
+            f"{artifact.size / limit:.0%} of the {format_size(limit)} per-file limit.",
+            artifact.filename,
+            hint="Reduce the size or request a limit increase before the next release needs it.",
+        )
+
+
+@hookimpl
+def preupload_guard_check_batch(
+    artifacts: Sequence[Artifact], context: Context
+) -> Iterator[Finding | Skipped]:
+    limit = context.settings.effective_project_limit
+    by_project: dict[str, list[Artifact]] = {}
+    for artifact in artifacts:  # already in twine's upload order
+        if artifact.project:
+            by_project.setdefault(artifact.project, []).append(artifact)
+    for project, files in by_project.items():
+        state = context.project(project)
+        if state is None:
+            continue
+        total = state.total_size if state.exists else 0
+        if total is None:
+            yield Skipped("project-too-large",
+                          f"the index does not list file sizes for {project}")
+            continue
+        display = files[0].name or project
+        evident = ""
+        if total > limit:
+            evident = (
+                f" The project already totals {format_size(total)} on the index, so it "
+                f"evidently has a larger granted limit; pass --project-limit to record it."
+            )
+        running = total
+        for artifact in files:
+            existing = state.file(artifact.filename)
+            identical = existing is not None and existing.sha256 == artifact.sha256
+            after = running + artifact.size
+            if after > limit:
+                yield Finding(
+                    "project-too-large",
+                    f"{artifact.filename} would bring project {display!r} to "
+                    f"{format_size(after)} ({format_size(running)} already counted), over "
+                    f"its {format_size(limit)} total; PyPI would answer: 400 Project size too "
+                    f"large. Limit for project {display!r} total size is "
+                    f"{_limit_text(limit, GiB, 'GB')}." + evident,
+                    artifact.filename,
+                    hint=(
+                        "Delete files of old releases you no longer need (yanking frees "
+                        "nothing), or request a project-size limit increase; if granted, "
+                        "pass --project-limit."
+                    ),
+                )
+                continue  # refused: it adds nothing to the total
+            if not identical:
+                running = after
+        if running < limit and running >= NEAR_LIMIT_RATIO * limit and running > total:
+            yield Finding(
+                "size-near-limit",
+                f"project {display!r} would total {format_size(running)} after this upload, "
+                f"{running / limit:.0%} of its {format_size(limit)} limit.",
+                files[-1].filename,
+                hint="Delete old files you no longer need, or request a project-size limit "
+                "increase before it is reached.",
+            )

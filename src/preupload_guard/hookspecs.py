@@ -1,0 +1,83 @@
+"""The plugin contract: every hook preupload-guard calls, documented by its docstring.
+
+A plugin is any module or object with functions named like these hooks and decorated with
+:data:`preupload_guard.hookimpl`; it is published through the ``preupload_guard``
+entry-point group. The built-in rules use exactly these hooks (see ``checks/``).
+
+Every hook is prefixed ``preupload_guard_`` so that a misspelled hook name is caught when the
+plugin is loaded (``PluginManager.check_pending``). An implementation may accept any subset
+of a hook's arguments, by name.
+
+Each implementation is called on its own: if one raises, the run goes on and the exception
+becomes an error finding (``plugin-error``) naming the plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .artifact import Artifact
+    from .findings import Finding, Rule
+    from .runner import Context
+    from .settings import Settings
+
+PROJECT_NAME = "preupload_guard"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def preupload_guard_rules() -> Sequence[Rule]:  # type: ignore[empty-body]
+    """Declare the rules this plugin can report.
+
+    Called once when the plugins are loaded. Return a sequence of :class:`Rule`. A
+    third-party plugin's rule ids are namespaced automatically as ``PLUGIN/rule-id``
+    unless already written that way. Every finding a plugin yields must use a rule it
+    declared here; ``--select``, ``--ignore`` and ``[tool.preupload-guard.severity]``
+    work on these ids and on their ``family``.
+    """
+
+
+@hookspec
+def preupload_guard_check_artifact(  # type: ignore[empty-body]
+    artifact: Artifact, context: Context
+) -> Iterable[Finding] | None:
+    """Check one distribution file; return (or yield) findings.
+
+    Called once per file. ``artifact`` gives the file's facts (filename parts, size,
+    digests, archive members through bounded readers, core metadata). ``context`` gives
+    the settings, the clock, the index facts of the project (``context.project(name)``,
+    ``None`` when the index is not consulted) and the filename history. Do no I/O of your
+    own: ask the artifact and the context.
+    """
+
+
+@hookspec
+def preupload_guard_check_batch(  # type: ignore[empty-body]
+    artifacts: Sequence[Artifact], context: Context
+) -> Iterable[Finding] | None:
+    """Check the whole upload batch at once; return (or yield) findings.
+
+    Called once per run after the per-file checks are scheduled, for rules about files
+    taken together: the sum of sizes against a project's total limit, two sdists of one
+    release, the same content under two names.
+    """
+
+
+@hookspec
+def preupload_guard_history(  # type: ignore[empty-body]
+    project: str, index_url: str | None, settings: Settings
+) -> Iterable[str] | None:
+    """Contribute filenames known to have been used for ``project`` on ``index_url``.
+
+    PyPI never accepts a filename twice, even after the file was deleted, and no public
+    API lists deleted filenames. Return filenames from any source you know (a team-wide
+    ledger, a journal mirror). They join the ``--history`` ledger for this run; a
+    filename known here but absent from the index is reported as ``filename-reused``.
+    ``project`` is the canonical (PEP 503) name.
+    """

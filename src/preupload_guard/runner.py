@@ -1,0 +1,417 @@
+"""Orchestration: files x checks -> policy -> :class:`Report`.
+
+The order is chosen so that every file is read once and the index is asked once per
+project: parse names (no I/O) -> read core metadata (the real project name) -> ask the
+index for each project concurrently -> hash each file in one pass, with blake2b only where
+the index facts make it necessary -> merge the filename ledger -> run the hooks -> apply
+the user's policy. Checks themselves do no I/O; they see the :class:`Context`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .artifact import Artifact
+from .findings import FileSummary, Finding, Report, Rule, Severity, Skipped
+from .history import History, HistoryError, default_ledger_path
+from .index_facts import IndexUnreachable, ProjectState
+from .inputs import expand_inputs
+from .plugins import PLUGIN_ERROR, PluginManager
+from .settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from .index import Index
+
+INDEX_UNREACHABLE = "index-unreachable"
+#: Files at least this large get a progress bar while hashing (on a terminal).
+PROGRESS_THRESHOLD = 32 * 1024 * 1024
+
+
+@dataclass
+class Context:
+    """What checks may know beyond the file itself: settings, clock, index, history.
+
+    ``project(name)`` returns the index facts of a project, or ``None`` when the index was
+    not consulted (``--offline``) or could not be reached; checks then stay silent and the
+    runner lists their rules as skipped. Index failures met here are recorded, never raised.
+    """
+
+    settings: Settings
+    now: datetime
+    artifacts: tuple[Artifact, ...] = ()
+    history: frozenset[str] = frozenset()
+    index: Index | None = None
+    states: dict[str, ProjectState] = field(default_factory=dict)
+    index_errors: list[IndexUnreachable] = field(default_factory=list)
+    extra_skips: list[Skipped] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def online(self) -> bool:
+        return self.index is not None
+
+    @property
+    def index_url(self) -> str | None:
+        return self.settings.index_url
+
+    def project(self, name: str | None) -> ProjectState | None:
+        """Index facts of ``name`` (any spelling), or ``None`` when not known."""
+        if name is None or self.index is None:
+            return None
+        from packaging.utils import canonicalize_name
+
+        key = canonicalize_name(name)
+        with self._lock:
+            if key in self.states:
+                return self.states[key]
+        try:
+            state = self.index.project(key)
+        except IndexUnreachable as exc:
+            self._record(exc)
+            return None
+        with self._lock:
+            self.states[key] = state
+        return state
+
+    def similar_project(self, name: str) -> str | None:
+        """An existing project whose name PyPI deems too similar to ``name``, if any."""
+        if self.index is None:
+            return None
+        try:
+            return self.index.similar_project(name)
+        except IndexUnreachable as exc:
+            self._record(exc)
+            self.skip("similar-project-name", f"the project list could not be read: {exc.reason}")
+            return None
+
+    def skip(self, rule: str, reason: str) -> None:
+        """Let a check say that one of its rules could not be decided, and why."""
+        with self._lock:
+            self.extra_skips.append(Skipped(rule, reason))
+
+    def _record(self, exc: IndexUnreachable) -> None:
+        with self._lock:
+            self.index_errors.append(exc)
+
+
+class Policy:
+    """``--select``/``--ignore`` and severity overrides, by rule id, family or plugin."""
+
+    def __init__(self, rules: dict[str, Rule], settings: Settings) -> None:
+        self.rules = rules
+        tokens = {"all"} | set(rules) | {r.family for r in rules.values()}
+        tokens |= {r.plugin for r in rules.values()}
+        for token in (*settings.select, *settings.ignore, *settings.severity):
+            if token.lower() not in tokens and token not in tokens:
+                raise ConfigError(
+                    f"unknown rule, family or plugin {token!r}; see `preupload-guard rules`"
+                )
+        self.select = settings.select
+        self.ignore = settings.ignore
+        self.severity = settings.severity
+
+    @staticmethod
+    def _matches(rule: Rule, token: str) -> bool:
+        return token.lower() == "all" or token in (rule.id, rule.family, rule.plugin)
+
+    def selected(self, rule_id: str) -> bool:
+        rule = self.rules.get(rule_id)
+        if rule is None:
+            return True
+        if self.select and not any(self._matches(rule, t) for t in self.select):
+            return False
+        return not any(self._matches(rule, t) for t in self.ignore)
+
+    def severity_of(self, finding: Finding) -> Severity:
+        rule = self.rules.get(finding.rule)
+        if rule is not None:
+            # Most specific override wins: rule id, then family, then plugin.
+            for key in (rule.id, rule.family, rule.plugin):
+                if key in self.severity:
+                    return self.severity[key]
+            return finding.severity or rule.severity
+        return finding.severity or Severity.ERROR
+
+
+def _progress_factory(settings: Settings, artifacts: Sequence[Artifact]) -> Any:
+    if not settings.progress or not sys.stderr.isatty():
+        return None
+    if not any(a.size >= PROGRESS_THRESHOLD for a in artifacts):
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    return Progress(
+        TextColumn("hashing {task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def _hash_all(artifacts: Sequence[Artifact], need_blake2: Callable[[Artifact], bool],
+              settings: Settings) -> None:
+    progress = _progress_factory(settings, artifacts)
+
+    def work(artifact: Artifact) -> None:
+        callback = None
+        if progress is not None and artifact.size >= PROGRESS_THRESHOLD:
+            task = progress.add_task(artifact.filename, total=artifact.size)
+
+            def callback(done: int, task: Any = task) -> None:
+                progress.update(task, completed=done)
+
+        artifact.compute_digests(blake2=need_blake2(artifact), progress=callback)
+
+    if progress is not None:
+        progress.start()
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            list(pool.map(work, artifacts))
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def _needs_blake2(state: ProjectState | None, artifact: Artifact) -> bool:
+    """blake2b-256 is worth a second hash only when the index makes it decisive.
+
+    PyPI's "identical file" no-op compares filename, sha256 *and* blake2b, and its
+    "File already exists" answer quotes our blake2b; both only matter when the filename is
+    already on the index. An index that lists some files by blake2b alone needs it too.
+    """
+    if state is None or not state.exists:
+        return False
+    if state.file(artifact.filename) is not None:
+        return True
+    return any(f.sha256 is None and f.blake2_256 for f in state.files)
+
+
+def _open_index(settings: Settings) -> Index | None:
+    if settings.offline or not settings.index_url:
+        return None
+    from .index import Index
+
+    return Index(
+        settings.index_url,
+        settings.json_api_url,
+        cache_dir=settings.resolved_cache_dir,
+        timeout=settings.timeout,
+    )
+
+
+def _prefetch(context: Context, projects: Iterable[str]) -> None:
+    names = sorted(set(projects))
+    if context.index is None or not names:
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(names))) as pool:
+        list(pool.map(context.project, names))
+
+
+def _load_history(settings: Settings, manager: PluginManager,
+                  context: Context, projects: Iterable[str]) -> tuple[History, list[Finding]]:
+    """The ledger plus plugin history sources; also returns plugin crash findings."""
+    crashes: list[Finding] = []
+    path = settings.history or default_ledger_path(settings.resolved_cache_dir, settings.index_url)
+    try:
+        history = History(path, settings.index_url)
+    except HistoryError as exc:
+        raise ConfigError(str(exc)) from None
+    extra: set[str] = set()
+    for project in sorted(set(projects)):
+        for result in manager.call(
+            "preupload_guard_history", project=project, index_url=settings.index_url,
+            settings=settings,
+        ):
+            if isinstance(result.value, Finding):
+                crashes.append(result.value)
+            elif result.value:
+                extra.update(str(v) for v in result.value)
+    # Every filename seen on the index joins the ledger (and is written back).
+    for state in context.states.values():
+        history.add(f.filename for f in state.files)
+    context.history = frozenset(history.filenames | extra)
+    return history, crashes
+
+
+def _normalize_results(manager: PluginManager, plugin: str, value: Any,
+                       file: str | None) -> tuple[list[Finding], list[Skipped]]:
+    findings: list[Finding] = []
+    skips: list[Skipped] = []
+    if value is None:
+        return findings, skips
+    if isinstance(value, (Finding, Skipped)):
+        value = [value]
+    for item in value:
+        if isinstance(item, Skipped):
+            skips.append(item)
+            continue
+        if not isinstance(item, Finding):
+            findings.append(Finding(
+                rule=PLUGIN_ERROR, severity=Severity.ERROR, file=file,
+                message=f"plugin {plugin!r} returned {item!r}, not a Finding",
+            ))
+            continue
+        rule_id = item.rule
+        if not manager.is_builtin(plugin) and "/" not in rule_id:
+            rule_id = f"{plugin}/{rule_id}"
+        if rule_id not in manager.rules:
+            findings.append(Finding(
+                rule=PLUGIN_ERROR, severity=Severity.ERROR, file=item.file or file,
+                message=f"plugin {plugin!r} reported undeclared rule {item.rule!r}: {item.message}",
+            ))
+            continue
+        if rule_id != item.rule or (item.file is None and file is not None):
+            item = Finding(rule_id, item.message, item.file or file, item.hint,
+                           item.severity, item.masked_by)
+        findings.append(item)
+    return findings, skips
+
+
+def _mask(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """Mark error findings that PyPI would never reach because it stops earlier."""
+    first: dict[str | None, tuple[float, str]] = {}
+    for f in findings:
+        rule = rules.get(f.rule)
+        if f.file is None or f.severity is not Severity.ERROR or rule is None or rule.step is None:
+            continue
+        if f.file not in first or rule.step < first[f.file][0]:
+            first[f.file] = (rule.step, f.rule)
+    out = []
+    for f in findings:
+        rule = rules.get(f.rule)
+        earliest = first.get(f.file)
+        if (earliest and rule is not None and rule.step is not None
+                and f.severity is Severity.ERROR and rule.step > earliest[0]):
+            f = Finding(f.rule, f.message, f.file, f.hint, f.severity, masked_by=earliest[1])
+        out.append(f)
+    return out
+
+
+def run_checks(
+    settings: Settings,
+    *,
+    manager: PluginManager | None = None,
+    now: datetime | None = None,
+    artifacts: Sequence[Artifact] | None = None,
+) -> Report:
+    """Run every selected check on ``settings.paths`` (or ``artifacts``) and report."""
+    manager = manager or PluginManager()
+    policy = Policy(manager.rules, settings)
+    if artifacts is None:
+        try:
+            paths = expand_inputs(settings.paths)
+        except Exception as exc:  # InputError, OSError from odd paths
+            raise ConfigError(str(exc)) from None
+        if not paths:
+            raise ConfigError("no distribution files to check")
+        artifacts = [Artifact(p) for p in paths]
+    artifacts = tuple(artifacts)
+    context = Context(settings=settings, now=now or datetime.now(timezone.utc),
+                      artifacts=artifacts, index=_open_index(settings))
+    try:
+        # Core metadata gives the real project names (read in parallel: tar.gz inflates).
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            projects = [p for p in pool.map(lambda a: a.project, artifacts) if p]
+        _prefetch(context, projects)
+        _hash_all(artifacts,
+                  lambda a: _needs_blake2(context.states.get(a.project or ""), a), settings)
+        history, history_crashes = _load_history(settings, manager, context, projects)
+        if context.online and context.states:
+            try:
+                history.save()
+            except HistoryError as exc:
+                raise ConfigError(str(exc)) from None
+
+        findings: list[Finding] = list(manager.load_errors)
+        findings.extend(history_crashes)
+        skips: list[Skipped] = []
+
+        def collect(hook: str, file: str | None, **kwargs: Any) -> None:
+            try:
+                for result in manager.call(hook, context=context, **kwargs):
+                    got, skipped = _normalize_results(manager, result.plugin, result.value, file)
+                    findings.extend(got)
+                    skips.extend(skipped)
+            except IndexUnreachable as exc:
+                context._record(exc)
+
+        for artifact in artifacts:
+            collect("preupload_guard_check_artifact", artifact.filename, artifact=artifact)
+        collect("preupload_guard_check_batch", None, artifacts=artifacts)
+    finally:
+        if context.index is not None:
+            context.index.close()
+
+    # Index failures: one error finding per distinct failure, never a silent pass.
+    seen: set[tuple[str, str]] = set()
+    for exc in context.index_errors:
+        if (exc.url, exc.reason) in seen:
+            continue
+        seen.add((exc.url, exc.reason))
+        findings.append(Finding(
+            rule=INDEX_UNREACHABLE,
+            message=f"could not ask the index at {exc.url}: {exc.reason}; "
+            "rules that need the index were not checked",
+            hint="Check the index URL and the network, or pass --offline to skip index rules.",
+        ))
+
+    # Policy: drop unselected rules, resolve severities, mark masked findings.
+    resolved = [
+        Finding(f.rule, f.message, f.file, f.hint, policy.severity_of(f), f.masked_by)
+        for f in findings
+        if policy.selected(f.rule)
+    ]
+    resolved = _mask(resolved, manager.rules)
+    order = {a.filename: i for i, a in enumerate(artifacts)}
+    resolved.sort(key=lambda f: (
+        order.get(f.file or "", len(order)),
+        (f.severity or Severity.ERROR).rank,
+        manager.rules[f.rule].step if f.rule in manager.rules and manager.rules[f.rule].step
+        is not None else 1000.0,
+        f.rule,
+    ))
+
+    skipped = _skipped(settings, context, manager.rules, policy, skips)
+    return Report(
+        files=[
+            FileSummary(a.filename, str(a.path), a.size, a.sha256, a.blake2_256, a.project,
+                        a.version)
+            for a in artifacts
+        ],
+        findings=resolved,
+        skipped=skipped,
+        rules=dict(manager.rules),
+        index_url=settings.index_url,
+    )
+
+
+def _skipped(settings: Settings, context: Context, rules: dict[str, Rule], policy: Policy,
+             extra: list[Skipped]) -> list[Skipped]:
+    out: list[Skipped] = []
+    index_rules = [r for r in rules.values() if r.needs_index and r.id != INDEX_UNREACHABLE
+                   and policy.selected(r.id)]
+    if settings.offline or not settings.index_url:
+        reason = ("--offline: the index was not consulted" if settings.offline
+                  else "no index URL is configured")
+        out.extend(Skipped(r.id, reason) for r in index_rules)
+    else:
+        projects = sorted({a.project for a in context.artifacts if a.project})
+        missing = [p for p in projects if p not in context.states]
+        if missing:
+            reason = f"the index could not be reached for {', '.join(missing)}"
+            out.extend(Skipped(r.id, reason) for r in index_rules)
+    seen = {(s.rule, s.reason) for s in out}
+    for s in [*extra, *context.extra_skips]:
+        if (s.rule, s.reason) not in seen and policy.selected(s.rule):
+            seen.add((s.rule, s.reason))
+            out.append(s)
+    return out

@@ -1,0 +1,369 @@
+"""One frozen :class:`Settings` from ``[tool.preupload-guard]`` and the command line.
+
+The command line wins over the pyproject table, which wins over the defaults. Everything a
+run needs to know is resolved here, once, including the index URLs derived from twine's
+repository configuration, so that no other module reads the environment or config files.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .findings import Severity
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+KiB = 1024
+MiB = 1024**2
+GiB = 1024**3
+
+#: PyPI's default per-file limit (``MAX_FILESIZE``) and the largest limit it ever grants.
+DEFAULT_UPLOAD_LIMIT = 100 * MiB
+UPLOAD_LIMIT_CAP = 1 * GiB
+#: PyPI's default total size of a project (``MAX_PROJECT_SIZE``).
+DEFAULT_PROJECT_LIMIT = 10 * GiB
+
+FORMATS = ("text", "json", "github", "markdown", "sarif")
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kib": KiB,
+    "mib": MiB,
+    "gib": GiB,
+    "tib": 1024**4,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
+
+
+class ConfigError(Exception):
+    """A usage or configuration problem: reported plainly, exit status 2."""
+
+
+def parse_size(value: str | int) -> int:
+    """Parse ``123``, ``200MiB``, ``1 GiB`` or ``500MB`` into bytes.
+
+    Binary units (KiB, MiB, GiB) are powers of 1024, SI units (KB, MB, GB) powers of 1000,
+    as the SPEC says; the unit is case-insensitive.
+    """
+    if isinstance(value, bool):
+        raise ConfigError(f"not a size: {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise ConfigError(f"a size cannot be negative: {value}")
+        return value
+    match = _SIZE_RE.match(str(value))
+    if not match or match.group(2).lower() not in _UNITS:
+        raise ConfigError(
+            f"not a size: {value!r} (examples: 123, 200MiB, '1 GiB', 500MB)"
+        )
+    number, unit = match.groups()
+    return int(float(number) * _UNITS[unit.lower()])
+
+
+def format_size(size: int) -> str:
+    """Human size in binary units, as PyPI's limits are binary (``100 MiB``)."""
+    if size < KiB:
+        return f"{size} B"
+    for unit, factor in (("GiB", GiB), ("MiB", MiB), ("KiB", KiB)):
+        if size >= factor:
+            value = size / factor
+            text = f"{value:.1f}".rstrip("0").rstrip(".")
+            return f"{text} {unit}"
+    return f"{size} B"  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class IndexTarget:
+    """Where the index facts come from, derived once from twine's configuration."""
+
+    index_url: str | None
+    json_api_url: str | None
+    upload_url: str | None = None
+    repository: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run needs, resolved. Built by :func:`load_settings`."""
+
+    paths: tuple[str, ...] = ()
+    repository: str | None = None
+    repository_url: str | None = None
+    config_file: str = "~/.pypirc"
+    index_url: str | None = None
+    json_api_url: str | None = None
+    upload_url: str | None = None
+    upload_limit: int | None = None
+    project_limit: int | None = None
+    history: Path | None = None
+    offline: bool = False
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    format: str = "text"
+    output: Path | None = None
+    cache_dir: Path | None = None
+    timeout: float = 30.0
+    progress: bool = True
+    plugin_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    config_path: Path | None = None
+
+    @property
+    def effective_upload_limit(self) -> int:
+        """Like PyPI: the larger of the default and the granted limit."""
+        return max(DEFAULT_UPLOAD_LIMIT, self.upload_limit or 0)
+
+    @property
+    def effective_project_limit(self) -> int:
+        return max(DEFAULT_PROJECT_LIMIT, self.project_limit or 0)
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        if self.cache_dir is not None:
+            return self.cache_dir
+        env = os.environ.get("PREUPLOAD_GUARD_CACHE_DIR")
+        if env:
+            return Path(env)
+        import platformdirs
+
+        return Path(platformdirs.user_cache_dir("preupload-guard", appauthor=False))
+
+    def plugin_config(self, name: str) -> Mapping[str, Any]:
+        """Settings of ``[tool.preupload-guard.plugins.NAME]`` for a plugin."""
+        return self.plugin_settings.get(name, {})
+
+
+# Keys accepted in [tool.preupload-guard]; the command line uses the same names.
+_CONFIG_KEYS = {
+    "repository",
+    "repository-url",
+    "config-file",
+    "index-url",
+    "json-api-url",
+    "upload-limit",
+    "project-limit",
+    "history",
+    "offline",
+    "select",
+    "ignore",
+    "severity",
+    "format",
+    "output",
+    "cache-dir",
+    "timeout",
+    "plugins",
+}
+
+
+def read_pyproject(path: Path) -> dict[str, Any]:
+    """Return the ``[tool.preupload-guard]`` table of ``path`` (empty if absent)."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    table = data.get("tool", {}).get("preupload-guard", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.preupload-guard] must be a table")
+    unknown = sorted(set(table) - _CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown key(s) in [tool.preupload-guard]: {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(_CONFIG_KEYS))})"
+        )
+    return table
+
+
+def _as_list(value: Any, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items = [v for v in re.split(r"[,\s]+", value) if v]
+    elif isinstance(value, (list, tuple)):
+        items = []
+        for v in value:
+            if not isinstance(v, str):
+                raise ConfigError(f"{key}: expected strings, got {v!r}")
+            items.extend(x for x in re.split(r"[,\s]+", v) if x)
+    else:
+        raise ConfigError(f"{key}: expected a list of rule ids or families, got {value!r}")
+    return tuple(items)
+
+
+def _check_url(url: str, what: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{what} must be an http(s) URL, got {url!r}")
+    return url if url.endswith("/") else url + "/"
+
+
+def derive_index_target(
+    upload_url: str, repository: str | None = None
+) -> IndexTarget:
+    """Derive the index to compare against from an upload URL.
+
+    Warehouse-style upload endpoints end in ``/legacy/``: ``https://upload.<host>/legacy/``
+    implies the simple API ``https://<host>/simple/`` and the JSON API
+    ``https://<host>/pypi/``; a host without the ``upload.`` prefix keeps its name. Other
+    servers (pypiserver and the like) accept uploads at their root and serve
+    ``<root>/simple/``; they have no JSON API. ``--index-url`` overrides the guess.
+    """
+    parts = urlsplit(upload_url)
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    if path.endswith("/legacy/"):
+        host = parts.netloc
+        if host.startswith("upload."):
+            host = host[len("upload.") :]
+        base = path[: -len("legacy/")]
+        index = urlunsplit((parts.scheme, host, base + "simple/", "", ""))
+        json_api = urlunsplit((parts.scheme, host, base + "pypi/", "", ""))
+        return IndexTarget(index, json_api, upload_url, repository)
+    index = urlunsplit((parts.scheme, parts.netloc, path + "simple/", "", ""))
+    return IndexTarget(index, None, upload_url, repository)
+
+
+def resolve_repository(
+    repository: str | None, repository_url: str | None, config_file: str
+) -> IndexTarget:
+    """Resolve the upload target exactly as twine does (``.pypirc``, its defaults)."""
+    from twine import exceptions as twine_exceptions
+    from twine import utils as twine_utils
+
+    try:
+        config = twine_utils.get_repository_from_config(
+            config_file, repository or "pypi", repository_url
+        )
+    except (twine_exceptions.TwineException, OSError) as exc:
+        raise ConfigError(f"cannot resolve the repository: {exc}") from None
+    upload_url = str(config["repository"])
+    return derive_index_target(upload_url, repository if not repository_url else None)
+
+
+def load_settings(
+    cli: Mapping[str, Any], *, cwd: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Merge the command line (``cli``; ``None`` means "not given") over the pyproject table.
+
+    ``cli`` uses the config key names with ``_`` for ``-``. Raises :class:`ConfigError`.
+    """
+    cwd = cwd or Path.cwd()
+    env = os.environ if environ is None else environ
+    config_path = cwd / "pyproject.toml"
+    table = read_pyproject(config_path)
+
+    def pick(key: str) -> Any:
+        value = cli.get(key.replace("-", "_"))
+        if value is None or value == () or value == []:
+            return table.get(key)
+        return value
+
+    def rel(value: Any) -> Path | None:
+        if value is None:
+            return None
+        path = Path(os.path.expanduser(str(value)))
+        # Paths from the pyproject table are relative to it; CLI paths to the cwd.
+        return path if path.is_absolute() else (cwd / path)
+
+    # Sizes
+    upload_limit = pick("upload-limit")
+    upload_limit = parse_size(upload_limit) if upload_limit is not None else None
+    if upload_limit is not None and upload_limit > UPLOAD_LIMIT_CAP:
+        raise ConfigError(
+            f"upload-limit {format_size(upload_limit)} is above 1 GiB: PyPI never grants "
+            "a per-file limit above 1 GiB (UPLOAD_LIMIT_CAP)"
+        )
+    project_limit = pick("project-limit")
+    project_limit = parse_size(project_limit) if project_limit is not None else None
+
+    # Severity overrides: CLI gives "rule=level" strings, the table a mapping.
+    severity: dict[str, Severity] = {}
+    sev_table = table.get("severity", {})
+    if not isinstance(sev_table, dict):
+        raise ConfigError("[tool.preupload-guard.severity] must be a table of rule = level")
+    for rule, level in {**sev_table, **dict(cli.get("severity") or {})}.items():
+        try:
+            severity[str(rule)] = Severity.parse(str(level))
+        except ValueError as exc:
+            raise ConfigError(f"severity for {rule}: {exc}") from None
+
+    fmt = pick("format") or "text"
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+    timeout = pick("timeout")
+    try:
+        timeout = float(timeout) if timeout is not None else 30.0
+    except (TypeError, ValueError):
+        raise ConfigError(f"timeout must be a number of seconds, got {timeout!r}") from None
+    if timeout <= 0:
+        raise ConfigError("timeout must be positive")
+
+    plugins = table.get("plugins", {})
+    if not isinstance(plugins, dict) or not all(isinstance(v, dict) for v in plugins.values()):
+        raise ConfigError("[tool.preupload-guard.plugins.NAME] must be tables")
+
+    offline = bool(pick("offline") or False)
+    repository = pick("repository") or env.get("TWINE_REPOSITORY") or None
+    repository_url = pick("repository-url") or env.get("TWINE_REPOSITORY_URL") or None
+    config_file = str(pick("config-file") or "~/.pypirc")
+    index_url = pick("index-url")
+    json_api_url = pick("json-api-url")
+
+    upload_url = None
+    if index_url:
+        index_url = _check_url(str(index_url), "index-url")
+    if json_api_url:
+        json_api_url = _check_url(str(json_api_url), "json-api-url")
+    if not index_url:
+        target = resolve_repository(repository, repository_url, config_file)
+        index_url = target.index_url
+        json_api_url = json_api_url or target.json_api_url
+        upload_url = target.upload_url
+    elif repository or repository_url:
+        upload_url = resolve_repository(repository, repository_url, config_file).upload_url
+
+    return Settings(
+        paths=tuple(cli.get("paths") or ()),
+        repository=repository,
+        repository_url=repository_url,
+        config_file=config_file,
+        index_url=index_url,
+        json_api_url=json_api_url,
+        upload_url=upload_url,
+        upload_limit=upload_limit,
+        project_limit=project_limit,
+        history=rel(pick("history")),
+        offline=offline,
+        select=_as_list(pick("select"), "select"),
+        ignore=_as_list(pick("ignore"), "ignore"),
+        severity=severity,
+        format=fmt,
+        output=rel(pick("output")),
+        cache_dir=rel(pick("cache-dir")),
+        timeout=timeout,
+        progress=bool(cli.get("progress", True)),
+        plugin_settings={str(k): dict(v) for k, v in plugins.items()},
+        config_path=config_path if table else None,
+    )
+
+
+def split_rule_list(values: Sequence[str] | None) -> tuple[str, ...]:
+    """``--select a,b --select c`` -> ``("a", "b", "c")``."""
+    return _as_list(list(values or ()), "select/ignore")
