@@ -73,6 +73,8 @@ class Finding:
     applies; a check may set it when one rule has a milder case (for example a release
     whose creation time cannot be known is a warning, not an error).
     ``masked_by`` names the rule of an earlier refusal that PyPI would answer first.
+    ``step`` overrides the rule's step when one rule covers refusals at several points of
+    PyPI's order (a missing WHEEL file is found at step 26, a missing RECORD at step 28).
     """
 
     rule: str
@@ -81,6 +83,7 @@ class Finding:
     hint: str | None = None
     severity: Severity | None = None
     masked_by: str | None = None
+    step: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

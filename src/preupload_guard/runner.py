@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -270,28 +270,34 @@ def _normalize_results(manager: PluginManager, plugin: str, value: Any,
             ))
             continue
         if rule_id != item.rule or (item.file is None and file is not None):
-            item = Finding(rule_id, item.message, item.file or file, item.hint,
-                           item.severity, item.masked_by)
+            item = replace(item, rule=rule_id, file=item.file or file)
         findings.append(item)
     return findings, skips
 
 
+def _step(finding: Finding, rules: dict[str, Rule]) -> float | None:
+    if finding.step is not None:
+        return finding.step
+    rule = rules.get(finding.rule)
+    return rule.step if rule is not None else None
+
+
 def _mask(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """Mark error findings that PyPI would never reach because it stops earlier."""
-    first: dict[str | None, tuple[float, str]] = {}
+    first: dict[str, tuple[float, str]] = {}
     for f in findings:
-        rule = rules.get(f.rule)
-        if f.file is None or f.severity is not Severity.ERROR or rule is None or rule.step is None:
+        step = _step(f, rules)
+        if f.file is None or f.severity is not Severity.ERROR or step is None:
             continue
-        if f.file not in first or rule.step < first[f.file][0]:
-            first[f.file] = (rule.step, f.rule)
+        if f.file not in first or step < first[f.file][0]:
+            first[f.file] = (step, f.rule)
     out = []
     for f in findings:
-        rule = rules.get(f.rule)
-        earliest = first.get(f.file)
-        if (earliest and rule is not None and rule.step is not None
-                and f.severity is Severity.ERROR and rule.step > earliest[0]):
-            f = Finding(f.rule, f.message, f.file, f.hint, f.severity, masked_by=earliest[1])
+        step = _step(f, rules)
+        earliest = first.get(f.file or "")
+        if (earliest and step is not None and f.severity is Severity.ERROR
+                and step > earliest[0]):
+            f = replace(f, masked_by=earliest[1])
         out.append(f)
     return out
 
@@ -366,17 +372,14 @@ def run_checks(
 
     # Policy: drop unselected rules, resolve severities, mark masked findings.
     resolved = [
-        Finding(f.rule, f.message, f.file, f.hint, policy.severity_of(f), f.masked_by)
-        for f in findings
-        if policy.selected(f.rule)
+        replace(f, severity=policy.severity_of(f)) for f in findings if policy.selected(f.rule)
     ]
     resolved = _mask(resolved, manager.rules)
     order = {a.filename: i for i, a in enumerate(artifacts)}
     resolved.sort(key=lambda f: (
         order.get(f.file or "", len(order)),
         (f.severity or Severity.ERROR).rank,
-        manager.rules[f.rule].step if f.rule in manager.rules and manager.rules[f.rule].step
-        is not None else 1000.0,
+        _step(f, manager.rules) or 1000.0,
         f.rule,
     ))
 
