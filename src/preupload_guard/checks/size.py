@@ -197,7 +197,7 @@ def preupload_guard_check_batch(
                 continue  # refused: it adds nothing to the total
             if not identical:
                 running = after
-        if running < limit and running >= NEAR_LIMIT_RATIO * limit and running > total:
+        if NEAR_LIMIT_RATIO * limit <= running <= limit and running > total:
             yield Finding(
                 "size-near-limit",
                 f"project {display!r} would total {format_size(running)} after this upload, "
