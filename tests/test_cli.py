@@ -12,11 +12,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from builders import make_sdist, make_wheel, metadata_text
 
 from preupload_guard.testing import FixtureFile, FixtureProject
 
-COMMAND = shutil.which("preupload-guard", path=str(Path(sys.executable).parent)) or "preupload-guard"
+from builders import make_sdist, make_wheel, metadata_text
+
+COMMAND = (
+    shutil.which("preupload-guard", path=str(Path(sys.executable).parent)) or "preupload-guard"
+)
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None,

@@ -5,9 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from builders import make_wheel, metadata_text
-from checking import finding, rules, run, skipped
-
 from preupload_guard.artifact import Artifact
 from preupload_guard.checks import names
 from preupload_guard.findings import Severity
@@ -17,6 +14,9 @@ from preupload_guard.naming import stdlib_prohibited, ultranormalize_name
 from preupload_guard.runner import Context
 from preupload_guard.settings import load_settings
 from preupload_guard.testing import FixtureFile, FixtureProject
+
+from builders import make_wheel, metadata_text
+from checking import finding, rules, run, skipped
 
 
 def test_stdlib_set_matches_warehouse() -> None:

@@ -6,12 +6,12 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from builders import make_sdist, make_wheel, make_zip_sdist
-from checking import finding, rules, run
-
 from preupload_guard.checks.reuse import next_post_release
 from preupload_guard.findings import Severity
 from preupload_guard.testing import FixtureFile, FixtureProject
+
+from builders import make_sdist, make_wheel, make_zip_sdist
+from checking import finding, rules, run
 
 NOW = datetime.now(timezone.utc)
 
@@ -172,7 +172,8 @@ def test_second_sdist_for_a_release(tmp_path: Path, fixture_index) -> None:
     report = run([wheel, sdist], index)
     assert rules(report, sdist.name) == ["duplicate-sdist"]
     assert rules(report, wheel.name) == []
-    assert "Only one sdist may be uploaded per release." in finding(report, "duplicate-sdist").message
+    message = finding(report, "duplicate-sdist").message
+    assert "Only one sdist may be uploaded per release." in message
 
 
 def test_two_sdists_of_one_release_in_the_batch(tmp_path: Path) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import make_wheel, make_wheel_of_size
-from checking import finding, rules, run, skipped
 
 from preupload_guard.findings import Severity
 from preupload_guard.settings import ConfigError
 from preupload_guard.testing import FixtureFile, FixtureProject
+
+from builders import make_wheel, make_wheel_of_size
+from checking import finding, rules, run, skipped
 
 MiB = 1024**2
 GiB = 1024**3
