@@ -393,7 +393,7 @@ def run_checks(
         findings=resolved,
         skipped=skipped,
         rules=dict(manager.rules),
-        index_url=settings.index_url,
+        index_url=None if settings.offline else settings.index_url,
     )
 
 
