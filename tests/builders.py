@@ -92,6 +92,9 @@ def make_wheel(
         info.pop(key, None)
     for key, data in info.items():
         members[f"{dist_info}/{key}"] = data
+    stored = {f"{norm}/padding.bin"} if padding else set()
+    if padding:
+        members[f"{norm}/padding.bin"] = _incompressible(padding)
     if "RECORD" not in omit:
         if record is None:
             lines = [_record_line(p, d) for p, d in members.items()]
@@ -102,13 +105,7 @@ def make_wheel(
     with zipfile.ZipFile(path, "w", compression=compression) as zf:
         for member, data in members.items():
             zf.writestr(zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0)), data,
-                        compress_type=compression)
-        if padding:
-            zf.writestr(
-                zipfile.ZipInfo(f"{norm}/padding.bin", date_time=(2026, 1, 1, 0, 0, 0)),
-                _incompressible(padding),
-                compress_type=zipfile.ZIP_STORED,
-            )
+                        compress_type=zipfile.ZIP_STORED if member in stored else compression)
     return path
 
 
