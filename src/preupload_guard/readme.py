@@ -1,0 +1,283 @@
+"""Render a long description the way PyPI does, without letting one README stall the run.
+
+PyPI renders the ``description`` form field on every upload (reference §2.7) and refuses the
+file when the renderer returns nothing. This module answers the same question locally:
+
+* The renderer is chosen as PyPI chooses it: the content type is normalized the way an
+  e-mail ``Content-Type`` header is; ``text/plain`` never fails, ``text/markdown`` is always
+  rendered as GFM whatever ``variant`` says, and ``text/x-rst`` (also the default when no
+  content type was sent) is rendered by docutils through readme-renderer's HTML writer.
+* reStructuredText is rendered with the settings of readme-renderer **45.0**, PyPI's pin.
+  readme-renderer 46.0 stopped promoting a lone top-level title to the document title; with
+  46.0's settings a README that is only a title renders, while PyPI (45.0) renders it to
+  nothing and refuses it. Only the three settings that make that difference are overridden;
+  everything else (halt on WARNING, no raw/include, ...) is taken from the installed package.
+* docutils renders about 25-40 KiB/s here and gets slower than linear on large documents (a
+  730 KiB README took ~29 s). A description up to :data:`DEFAULT_INLINE_LIMIT` bytes is
+  rendered in this process (well under a second, and the parent pays docutils' import only
+  once); a larger one is rendered in a child interpreter that is killed after the time
+  limit, so a pathological README costs at most that limit and is reported as "could not be
+  verified", never as a pass and never as a hang. Both numbers can be changed through the
+  environment (:data:`TIMEOUT_ENV`, :data:`INLINE_LIMIT_ENV`) or the module constants.
+* Results are cached by content, because the wheel and the sdist of one release almost
+  always carry the same README: it is rendered once per run.
+
+Heavy imports (docutils, readme_renderer, comrak) happen only when a description must be
+rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any
+
+#: Seconds a guarded (child-process) render may take before it is abandoned.
+DEFAULT_TIMEOUT = 60.0
+#: Descriptions up to this many UTF-8 bytes are rendered in-process, larger ones in a child.
+DEFAULT_INLINE_LIMIT = 64 * 1024
+#: Environment variable overriding :data:`DEFAULT_TIMEOUT` (seconds, a float).
+TIMEOUT_ENV = "PREUPLOAD_GUARD_RENDER_TIMEOUT"
+#: Environment variable overriding :data:`DEFAULT_INLINE_LIMIT` (bytes; 0 = always a child).
+INLINE_LIMIT_ENV = "PREUPLOAD_GUARD_RENDER_INLINE_LIMIT"
+
+RST = "rst"
+MARKDOWN = "markdown"
+PLAIN = "plain"
+
+#: Human names of the renderers, as used in messages.
+RENDERER_NAMES = {RST: "reStructuredText", MARKDOWN: "Markdown (GFM)", PLAIN: "plain text"}
+
+#: The docutils settings in which readme-renderer 45.0 (PyPI's pin) differs from 46.0 in a
+#: way that changes the verdict: with these, a document that is only a title (or a title and
+#: a subtitle) is promoted to the document title and the rendered fragment is empty.
+PYPI_RST_OVERRIDES: dict[str, Any] = {
+    "doctitle_xform": True,
+    "sectsubtitle_xform": True,
+    "initial_header_level": 2,
+}
+
+_CACHE_SIZE = 32
+_cache: OrderedDict[tuple[str, str], Rendered] = OrderedDict()
+_cache_lock = threading.Lock()
+
+# docutils reports "<source>:<line>: (<LEVEL>/<n>) <text>"; the line may be empty.
+_MESSAGE_RE = re.compile(
+    r"^[^\n]*?:(?P<line>\d*): \((?P<level>[A-Z]+/\d)\) (?P<text>[^\n]*)", re.MULTILINE
+)
+
+# The child interpreter: takes the parent's import path so that it finds exactly the same
+# readme_renderer and docutils, renders, and prints one JSON object.
+_CHILD_CODE = (
+    "import json, sys\n"
+    "data = json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
+    "sys.path[:] = data['path']\n"
+    "from preupload_guard.readme import _child_main\n"
+    "_child_main(data)\n"
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The verdict on one description.
+
+    ``status`` is ``ok``; ``failed`` (PyPI would refuse it); ``timeout`` (not decided within
+    ``timeout`` seconds); ``crashed`` (the renderer raised: ``message`` says what); or
+    ``unavailable`` (the Markdown renderer is not installed). For an rst failure, ``message``,
+    ``line`` and ``level`` come from the first docutils system message; an empty rendering
+    has no message.
+    """
+
+    status: str
+    renderer: str
+    message: str | None = None
+    line: int | None = None
+    level: str | None = None
+    seconds: float = 0.0
+    timeout: float | None = None
+
+
+def render_timeout() -> float:
+    """The time limit of a guarded render, from :data:`TIMEOUT_ENV` or the default."""
+    return _env_number(TIMEOUT_ENV, DEFAULT_TIMEOUT)
+
+
+def inline_limit() -> int:
+    """Up to how many bytes a description is rendered in-process."""
+    return int(_env_number(INLINE_LIMIT_ENV, DEFAULT_INLINE_LIMIT))
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
+def renderer_for(content_type: str | None) -> str | None:
+    """Which renderer PyPI uses for a ``Description-Content-Type`` value.
+
+    No value (or an empty one) means reStructuredText. Otherwise the value is normalized
+    like an e-mail ``Content-Type`` header (lowercased type, parameters dropped), which is
+    why ``text/markdown; variant=CommonMark`` still selects the one (GFM) Markdown renderer.
+    ``None`` means a type PyPI's metadata validation refuses before rendering.
+    """
+    if not content_type:
+        return RST
+    message = EmailMessage()
+    try:
+        message["content-type"] = content_type
+    except (ValueError, IndexError):
+        return None
+    return {"text/plain": PLAIN, "text/x-rst": RST, "text/markdown": MARKDOWN}.get(
+        message.get_content_type()
+    )
+
+
+def markdown_available() -> bool:
+    """readme-renderer renders Markdown only with comrak (its ``[md]`` extra)."""
+    return importlib.util.find_spec("comrak") is not None
+
+
+def render(text: str, renderer: str) -> Rendered:
+    """Render ``text`` as PyPI would with ``renderer`` (one of :data:`RST`, ...)."""
+    if renderer == PLAIN:
+        return Rendered("ok", PLAIN)
+    if renderer == MARKDOWN and not markdown_available():
+        return Rendered("unavailable", MARKDOWN,
+                        message="comrak is not installed (readme-renderer[md])")
+    key = (renderer, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+            return cached
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= inline_limit() or not _can_spawn():
+        result = _render_inline(text, renderer)
+    else:
+        result = _render_in_child(text, renderer, render_timeout())
+    with _cache_lock:
+        _cache[key] = result
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return result
+
+
+def clear_cache() -> None:
+    """Forget earlier verdicts (tests change the limits between runs)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _can_spawn() -> bool:
+    # A frozen application's executable is not a Python interpreter.
+    return bool(sys.executable) and not getattr(sys, "frozen", False)
+
+
+def _render_inline(text: str, renderer: str) -> Rendered:
+    start = time.perf_counter()
+    try:
+        ok, messages = _render_here(text, renderer)
+    except Exception as exc:  # RecursionError on absurd nesting, bugs in a renderer
+        return Rendered("crashed", renderer, message=f"{type(exc).__name__}: {exc}"[:300],
+                        seconds=time.perf_counter() - start)
+    return _verdict(renderer, ok, messages, time.perf_counter() - start)
+
+
+def _render_in_child(text: str, renderer: str, timeout: float) -> Rendered:
+    payload = json.dumps({"path": sys.path, "renderer": renderer, "text": text})
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-I", "-c", _CHILD_CODE],
+            input=payload.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return Rendered("timeout", renderer, seconds=time.perf_counter() - start,
+                        timeout=timeout)
+    except OSError:  # no interpreter to start: render here, unguarded
+        return _render_inline(text, renderer)
+    elapsed = time.perf_counter() - start
+    try:
+        answer = json.loads(proc.stdout.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [
+            f"exit status {proc.returncode}"
+        ]
+        return Rendered("crashed", renderer, message=tail[0][:300], seconds=elapsed)
+    if "error" in answer:
+        return Rendered("crashed", renderer, message=str(answer["error"])[:300],
+                        seconds=elapsed)
+    return _verdict(renderer, bool(answer["ok"]), str(answer["messages"]), elapsed)
+
+
+def _child_main(data: dict[str, Any]) -> None:
+    """Entry point of the child interpreter (see :data:`_CHILD_CODE`)."""
+    try:
+        ok, messages = _render_here(data["text"], data["renderer"])
+        answer: dict[str, Any] = {"ok": ok, "messages": messages}
+    except Exception as exc:
+        answer = {"error": f"{type(exc).__name__}: {exc}"}
+    sys.stdout.buffer.write(json.dumps(answer).encode("utf-8"))
+    sys.stdout.flush()
+
+
+def _verdict(renderer: str, ok: bool, messages: str, seconds: float) -> Rendered:
+    if ok:
+        return Rendered("ok", renderer, seconds=seconds)
+    match = _MESSAGE_RE.search(messages)
+    if match is None:
+        return Rendered("failed", renderer, seconds=seconds)
+    line = int(match["line"]) if match["line"] else None
+    return Rendered("failed", renderer, message=match["text"].strip(), line=line,
+                    level=match["level"], seconds=seconds)
+
+
+def _render_here(text: str, renderer: str) -> tuple[bool, str]:
+    """Render in this interpreter; return (rendered to something, docutils messages)."""
+    if renderer == MARKDOWN:
+        with warnings.catch_warnings():
+            # Without comrak the module warns at import; that case never gets here.
+            warnings.simplefilter("ignore")
+            from readme_renderer import markdown
+        return bool(markdown.render(text, variant="GFM")), ""
+    if renderer == RST:
+        return _render_rst(text)
+    return True, ""
+
+
+def _render_rst(text: str) -> tuple[bool, str]:
+    from docutils.core import publish_parts
+    from docutils.utils import SystemMessage
+    from readme_renderer import rst
+
+    stream = io.StringIO()
+    settings = {**rst.SETTINGS, **PYPI_RST_OVERRIDES, "warning_stream": stream}
+    writer = rst.Writer()
+    writer.translator_class = rst.ReadMeHTMLTranslator
+    try:
+        parts = publish_parts(text, writer=writer, settings_overrides=settings)
+    except SystemMessage:
+        return False, stream.getvalue()
+    html = parts.get("docinfo", "") + parts.get("fragment", "")
+    return bool(html), stream.getvalue()

@@ -1,0 +1,101 @@
+"""The guarded renderer on its own: renderer choice, message parsing, limits, cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from preupload_guard import readme
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    readme.clear_cache()
+    yield
+    readme.clear_cache()
+
+
+@pytest.mark.parametrize(("content_type", "expected"), [
+    (None, readme.RST), ("", readme.RST), ("text/x-rst", readme.RST),
+    ("Text/X-RST; charset=UTF-8", readme.RST), ("text/plain", readme.PLAIN),
+    ("text/markdown", readme.MARKDOWN),
+    ("text/markdown; variant=CommonMark", readme.MARKDOWN),  # always GFM on PyPI
+    ("text/html", None),
+])
+def test_renderer_for(content_type: str | None, expected: str | None) -> None:
+    assert readme.renderer_for(content_type) == expected
+
+
+def test_rst_failure_reports_first_message_and_line() -> None:
+    result = readme.render("Fine.\n\nTitle here\n====\n\nx\n", readme.RST)
+    assert (result.status, result.line, result.level) == ("failed", 4, "WARNING/2")
+    assert result.message == "Title underline too short."
+
+
+def test_rst_message_without_line_number() -> None:
+    result = readme.render("x\n\n" + "a" * 20000 + "\n", readme.RST)
+    assert result.status == "failed" and result.line is None
+    assert "line-length-limit" in (result.message or "")
+
+
+def test_rst_ok_and_empty() -> None:
+    assert readme.render("Title\n=====\n\nBody.\n", readme.RST).status == "ok"
+    empty = readme.render(".. just a comment\n", readme.RST)
+    assert empty.status == "failed" and empty.message is None
+
+
+def test_plain_never_renders_anything() -> None:
+    assert readme.render("   ", readme.PLAIN).status == "ok"
+
+
+def test_markdown_empty_and_link_definitions_only() -> None:
+    assert readme.render(" \n", readme.MARKDOWN).status == "failed"
+    assert readme.render("[a]: https://example.com\n", readme.MARKDOWN).status == "failed"
+    assert readme.render("hello\n", readme.MARKDOWN).status == "ok"
+
+
+def test_markdown_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(readme, "markdown_available", lambda: False)
+    assert readme.render("hello", readme.MARKDOWN).status == "unavailable"
+
+
+def test_child_render_agrees_with_inline(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "Intro.\n\n.. include:: /etc/passwd\n"
+    inline = readme.render(text, readme.RST)
+    readme.clear_cache()
+    monkeypatch.setenv(readme.INLINE_LIMIT_ENV, "0")
+    child = readme.render(text, readme.RST)
+    assert (child.status, child.line, child.message) == (inline.status, inline.line,
+                                                         inline.message)
+    assert child.status == "failed"
+
+
+def test_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(readme.INLINE_LIMIT_ENV, "0")
+    monkeypatch.setenv(readme.TIMEOUT_ENV, "0.05")
+    result = readme.render("Title\n=====\n\nBody.\n", readme.RST)
+    assert result.status == "timeout" and result.timeout == 0.05
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", 60.0), ("5", 5.0), ("junk", 60.0),
+                                               ("-1", 60.0)])
+def test_timeout_from_environment(monkeypatch: pytest.MonkeyPatch, raw: str,
+                                  expected: float) -> None:
+    monkeypatch.setenv(readme.TIMEOUT_ENV, raw)
+    assert readme.render_timeout() == expected
+
+
+def test_verdicts_are_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    real = readme._render_here
+
+    def counting(text: str, renderer: str) -> tuple[bool, str]:
+        calls.append(text)
+        return real(text, renderer)
+
+    monkeypatch.setattr(readme, "_render_here", counting)
+    for _ in range(3):
+        readme.render("Body.\n", readme.RST)
+    readme.render("Body.\n", readme.MARKDOWN)
+    assert len(calls) == 2
