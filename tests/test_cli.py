@@ -235,3 +235,16 @@ def test_invalid_name_reported_through_the_cli(tmp_path: Path) -> None:
     result = cli("check", "dist", "--offline", "--format", "json", cwd=tmp_path)
     assert result.returncode == 1
     assert "invalid-project-name" in [f["rule"] for f in report_of(result)["findings"]]
+
+
+def test_deselected_plugins_are_not_called(tmp_path: Path) -> None:
+    # A README that would take long to render is never rendered when metadata is not selected.
+    (tmp_path / "dist").mkdir()
+    slow = "Title\n=====\n\n" + "* item with ``code`` and *emphasis*\n" * 40000
+    make_wheel(tmp_path / "dist", metadata=metadata_text("tinyproj", "1.0.0", description=slow))
+    env = {"PREUPLOAD_GUARD_RENDER_TIMEOUT": "0.01", "PREUPLOAD_GUARD_RENDER_INLINE_LIMIT": "0"}
+    selected = cli("check", "dist", "--offline", "--format", "json", "--select", "size",
+                   cwd=tmp_path, env=env)
+    assert report_of(selected)["findings"] == []
+    everything = cli("check", "dist", "--offline", "--format", "json", cwd=tmp_path, env=env)
+    assert "description-render" in [f["rule"] for f in report_of(everything)["findings"]]

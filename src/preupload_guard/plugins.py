@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from typing import Any
@@ -158,7 +158,12 @@ class PluginManager:
         return plugin in self._builtin_names
 
     def call(
-        self, hook_name: str, *, only: str | None = None, **kwargs: Any
+        self,
+        hook_name: str,
+        *,
+        only: str | None = None,
+        skip: Collection[str] = (),
+        **kwargs: Any,
     ) -> Iterator[HookResult]:
         """Call each implementation of ``hook_name`` on its own.
 
@@ -168,7 +173,7 @@ class PluginManager:
         """
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls():
-            if only is not None and impl.plugin_name != only:
+            if (only is not None and impl.plugin_name != only) or impl.plugin_name in skip:
                 continue
             args = {name: kwargs[name] for name in impl.argnames if name in kwargs}
             try:

@@ -282,6 +282,11 @@ def _step(finding: Finding, rules: dict[str, Rule]) -> float | None:
     return rule.step if rule is not None else None
 
 
+def _sort_step(finding: Finding, rules: dict[str, Rule]) -> float:
+    step = _step(finding, rules)
+    return 1000.0 if step is None else step
+
+
 def _mask(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
     """Mark error findings that PyPI would never reach because it stops earlier."""
     first: dict[str, tuple[float, str]] = {}
@@ -341,9 +346,17 @@ def run_checks(
         findings.extend(history_crashes)
         skips: list[Skipped] = []
 
+        # A plugin none of whose rules is selected is not called at all, so that
+        # `--select size` does not pay for README rendering.
+        idle = {
+            plugin for plugin in manager.infos
+            if manager.infos[plugin].rules
+            and not any(policy.selected(rule) for rule in manager.infos[plugin].rules)
+        }
+
         def collect(hook: str, file: str | None, **kwargs: Any) -> None:
             try:
-                for result in manager.call(hook, context=context, **kwargs):
+                for result in manager.call(hook, context=context, skip=idle, **kwargs):
                     got, skipped = _normalize_results(manager, result.plugin, result.value, file)
                     findings.extend(got)
                     skips.extend(skipped)
@@ -379,7 +392,7 @@ def run_checks(
     resolved.sort(key=lambda f: (
         order.get(f.file or "", len(order)),
         (f.severity or Severity.ERROR).rank,
-        _step(f, manager.rules) or 1000.0,
+        _sort_step(f, manager.rules),
         f.rule,
     ))
 
