@@ -287,12 +287,23 @@ def _sort_step(finding: Finding, rules: dict[str, Rule]) -> float:
     return 1000.0 if step is None else step
 
 
+#: Rules at which PyPI stops without refusing: a byte-identical re-upload answers 200 at
+#: step 22, so nothing PyPI checks after that step can refuse the file.
+NO_OP_RULES = frozenset({"identical-file"})
+
+
 def _mask(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
-    """Mark error findings that PyPI would never reach because it stops earlier."""
+    """Mark findings that PyPI would never reach because it stops earlier for that file.
+
+    An earlier error hides later errors (they are marked, still errors: they will bite once
+    the first is fixed). An earlier no-op (identical file) hides later errors for good, so
+    they are marked and downgraded to info.
+    """
     first: dict[str, tuple[float, str]] = {}
     for f in findings:
         step = _step(f, rules)
-        if f.file is None or f.severity is not Severity.ERROR or step is None:
+        stops = f.severity is Severity.ERROR or f.rule in NO_OP_RULES
+        if f.file is None or not stops or step is None:
             continue
         if f.file not in first or step < first[f.file][0]:
             first[f.file] = (step, f.rule)
@@ -302,7 +313,10 @@ def _mask(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
         earliest = first.get(f.file or "")
         if (earliest and step is not None and f.severity is Severity.ERROR
                 and step > earliest[0]):
-            f = replace(f, masked_by=earliest[1])
+            if earliest[1] in NO_OP_RULES:
+                f = replace(f, masked_by=earliest[1], severity=Severity.INFO)
+            else:
+                f = replace(f, masked_by=earliest[1])
         out.append(f)
     return out
 

@@ -1,0 +1,26 @@
+"""docs/rules.md is generated from the rule declarations and must be up to date."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from preupload_guard.plugins import PluginManager
+from preupload_guard.rules_doc import render_markdown
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+
+
+def test_rules_doc_is_up_to_date() -> None:
+    expected = render_markdown(PluginManager(load_entry_points=False).rules.values())
+    assert DOC.read_text(encoding="utf-8") == expected, (
+        "docs/rules.md is stale: run `python scripts/render_rules_doc.py`"
+    )
+
+
+def test_every_builtin_rule_is_documented_and_explained() -> None:
+    rules = PluginManager(load_entry_points=False).rules
+    text = DOC.read_text(encoding="utf-8")
+    for rule in rules.values():
+        assert f"### {rule.id}\n" in text
+        assert rule.explanation, f"{rule.id} has no explanation"
+        assert rule.fix, f"{rule.id} has no fix"
