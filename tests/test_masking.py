@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builders import make_wheel, metadata_text
-from checking import finding, rules, run
-
 from preupload_guard.findings import Severity
 from preupload_guard.testing import FixtureFile, FixtureProject
+
+from builders import make_wheel, metadata_text
+from checking import finding, rules, run
 
 
 def test_metadata_error_masks_the_platform_tag(tmp_path: Path) -> None:
