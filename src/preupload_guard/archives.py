@@ -1,20 +1,29 @@
 """Safe, bounded readers for the zip and tar archives under test.
 
 Nothing is ever extracted to disk, and memory stays bounded however large or hostile the
-file is: the member count is capped, member contents are read through a size cap while
-they decompress, tar header extensions (PAX, GNU long names) may not be huge, and a tar
-stream that inflates absurdly is stopped. Errors come out as :class:`ArchiveError` (the
+file is: the member count is capped (for zips, counted from the central directory before
+:mod:`zipfile` allocates anything per member), member contents are read through a size cap
+while they decompress, tar header extensions (PAX, GNU long names) may not be huge, and a
+tar stream that inflates absurdly is stopped. Errors come out as :class:`ArchiveError` (the
 archive cannot be read) or :class:`ArchiveLimitExceeded` (we refused to read further; PyPI
 might still accept the file), never as zipfile/tarfile/zlib exceptions.
 
 The readers follow what PyPI does: zip archives through :mod:`zipfile` (the central
-directory), ``.tar.gz`` through gzip + :mod:`tarfile` read as a stream, which like
-``tarfile.open(mode="r:gz")`` stops at the end-of-archive marker.
+directory), ``.tar.gz`` through gzip + :mod:`tarfile` in random-access mode, like
+``tarfile.open(mode="r:gz")``: it stops at the end-of-archive marker and never looks past
+it, so bytes after the tar (trailing garbage, which PyPI accepts) are never read.
+
+:class:`ArchiveError` carries ``pypi_status``: 400 when PyPI meets the same problem as a
+``BadZipFile``/``ReadError`` it handles (``Invalid distribution file. None``), 500 when the
+same read raises something PyPI does not handle (an encrypted member, a corrupt deflate
+stream), ``None`` when the error is ours alone.
 """
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import lzma
 import tarfile
 import zipfile
 import zlib
@@ -23,8 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from . import zipwalk
+
 #: At most this many members; real wheels have tens of thousands at the very most.
 MAX_MEMBERS = 250_000
+#: A zip central directory larger than this is hostile (250,000 real entries take ~40 MiB).
+MAX_CENTRAL_DIRECTORY = 64 * 1024 * 1024
 #: A tar PAX header or GNU long name larger than this is hostile, not a file name.
 MAX_TAR_HEADER_EXTENSION = 1024 * 1024
 #: A tar stream may inflate to this ratio of the compressed size before we stop...
@@ -32,10 +45,23 @@ MAX_TAR_RATIO = 200
 #: ...once it is past this many bytes (small archives may have any ratio).
 TAR_RATIO_FLOOR = 256 * 1024 * 1024
 _CHUNK = 1024 * 1024
+#: How far back a tar reader may seek (tarfile re-reads the last byte before a header).
+_LOOK_BEHIND = 64 * 1024
 
 
 class ArchiveError(Exception):
-    """The archive cannot be read: not an archive, corrupt, truncated."""
+    """The archive cannot be read: not an archive, corrupt, truncated.
+
+    ``pypi_status`` says what PyPI answers when its own read fails the same way (400 for
+    a handled ``BadZipFile``/``ReadError``, 500 for an unhandled exception), ``member``
+    names the member whose content could not be read, when it is about one member.
+    """
+
+    def __init__(self, message: str, *, pypi_status: int | None = None,
+                 member: str | None = None) -> None:
+        super().__init__(message)
+        self.pypi_status = pypi_status
+        self.member = member
 
 
 class ArchiveLimitExceeded(ArchiveError):
@@ -66,6 +92,11 @@ class Member:
     def is_dir(self) -> bool:
         return self.kind == "dir"
 
+    @property
+    def encrypted(self) -> bool:
+        """Zip general-purpose flag bit 0: zipfile refuses to read it without a password."""
+        return bool(self.flag_bits & 0x1)
+
 
 def archive_kind(filename: str) -> str | None:
     """``zip`` for .whl/.zip, ``tar`` for .tar.gz (case-sensitive, as PyPI decides)."""
@@ -76,6 +107,98 @@ def archive_kind(filename: str) -> str | None:
     return None
 
 
+# -- what kind of file is it (PyPI's is_zipfile / is_tarfile) ------------------------------
+def is_zip_file(path: Path) -> bool:
+    """``zipfile.is_zipfile``: an end-of-central-directory record can be found.
+
+    Raises :class:`ArchiveError` (``pypi_status`` 400) for a ZIP64 locator naming several
+    disks, where zipfile raises ``BadZipFile`` instead of answering.
+    """
+    try:
+        with open(path, "rb") as fh:
+            return zipwalk.find_end_record(fh) is not None
+    except zipwalk.MultiDiskError as exc:
+        raise ArchiveError(str(exc), pypi_status=400) from None
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class TarProbe:
+    """What ``tarfile.is_tarfile`` would say, and under which compression.
+
+    ``compression`` is ``"gz"``, ``"bz2"``, ``"xz"``, ``"zst"`` or ``""`` (uncompressed), as
+    recognised from the magic bytes; ``is_tar`` is whether the first header parses as a
+    tar header once decompressed. ``note`` explains an answer we could only approximate.
+    """
+
+    is_tar: bool
+    compression: str | None
+    note: str | None = None
+    #: Set when a gzip stream ends inside the first block: is_tarfile raises EOFError
+    #: there instead of answering, and PyPI answers as for an unreadable tar (``None``).
+    error: str | None = None
+
+
+_MAGIC = (
+    (b"\x1f\x8b", "gz"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zst"),
+)
+
+
+def probe_tar(path: Path) -> TarProbe:
+    """Does the file open as a tar archive with any compression (``tarfile.is_tarfile``)?
+
+    Only the first header is parsed, through the same bounded header class and inflation
+    limit as the full reader, so a hostile first header cannot blow memory. Python 3.14
+    (which PyPI runs) also tries zstd; without a zstd decoder here, a zstd stream is taken
+    to be a tar, which changes nothing but the wording of PyPI's answer.
+    """
+    try:
+        with open(path, "rb") as raw:
+            head = raw.read(8)
+    except OSError as exc:
+        return TarProbe(False, None, error=str(exc))
+    compression = next((name for magic, name in _MAGIC if head.startswith(magic)), "")
+    try:
+        with open(path, "rb") as raw:
+            stream: BinaryIO
+            if compression == "gz":
+                stream = gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[assignment]
+            elif compression == "bz2":
+                stream = bz2.BZ2File(raw)  # type: ignore[assignment]
+            elif compression == "xz":
+                stream = lzma.LZMAFile(raw)  # type: ignore[assignment]  # noqa: SIM115
+            elif compression == "zst":
+                try:
+                    from compression import zstd  # type: ignore[import-not-found]
+                except ImportError:
+                    return TarProbe(True, "zst", "zstd cannot be decoded by this Python")
+                stream = zstd.ZstdFile(raw)
+            else:
+                stream = raw
+            reader = _InflatingReader(stream, path.stat().st_size)
+            try:
+                with tarfile.open(fileobj=reader, mode="r:",  # type: ignore[call-overload]
+                                  tarinfo=_BoundedTarInfo):
+                    return TarProbe(True, compression)
+            except ArchiveLimitExceeded:
+                return TarProbe(True, compression, "its first header is larger than we read")
+            except tarfile.TarError:
+                return TarProbe(False, compression)
+    except EOFError as exc:
+        if compression != "gz":  # tarfile turns EOF into "not a bz2/xz file" for these
+            return TarProbe(False, compression)
+        # A gzip stream ending inside the first block: is_tarfile itself raises EOFError.
+        return TarProbe(False, compression, error=str(exc) or type(exc).__name__)
+    except _TAR_ERRORS:
+        # A corrupt compressed stream: tarfile reports "not a gzip/bz2/xz file".
+        return TarProbe(False, compression)
+
+
+# -- tar ---------------------------------------------------------------------------------------
 class _BoundedTarInfo(tarfile.TarInfo):
     """TarInfo that refuses huge PAX headers and GNU long names before reading them."""
 
@@ -94,23 +217,88 @@ class _BoundedTarInfo(tarfile.TarInfo):
         return super()._proc_pax(tarfile)  # type: ignore[misc]
 
 
-class _CountingReader:
-    """File wrapper counting decompressed bytes, stopping a stream that inflates absurdly."""
+class _InflatingReader:
+    """A decompressed stream made seekable forward, counting what it inflates.
 
-    def __init__(self, raw: BinaryIO, compressed_size: int) -> None:
-        self._raw = raw
+    tarfile in random-access mode (what PyPI uses) seeks over member data and, before each
+    header, re-reads the byte just before it. A gzip file can only seek forward by
+    decompressing, and backward by starting over; this wrapper decompresses forward in
+    bounded steps, keeps a small look-behind window for those one-byte re-reads, and stops
+    a stream that inflates past ``max(TAR_RATIO_FLOOR, MAX_TAR_RATIO x compressed size)``.
+    Seeking is lazy: skipping a member costs nothing until something is read after it.
+    """
+
+    def __init__(self, stream: BinaryIO, compressed_size: int) -> None:
+        # read1: at most one read of the underlying stream, so we never ask the gzip layer
+        # for bytes past what tarfile needs (past the tar's end it would parse whatever
+        # follows as another gzip member, and fail on trailing garbage PyPI never reads).
+        self._read1 = getattr(stream, "read1", stream.read)
         self._limit = max(TAR_RATIO_FLOOR, compressed_size * MAX_TAR_RATIO)
-        self.count = 0
+        self._pos = 0  # logical position
+        self._done = 0  # bytes taken from the stream so far
+        self._window = bytearray()  # the last bytes taken, ending at _done
 
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        self.count += len(data)
-        if self.count > self._limit:
+    @property
+    def count(self) -> int:
+        return self._done
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence == 1:
+            offset += self._pos
+        elif whence == 2:
+            raise OSError("cannot seek from the end of a compressed stream")
+        if offset < 0 or offset < self._done - len(self._window):
+            raise OSError("cannot seek that far back in a compressed stream")
+        self._pos = offset
+        return offset
+
+    def _take(self, n: int) -> bytes:
+        n = min(n, self._limit + 1 - self._done)
+        data = self._read1(n)
+        if not data:
+            return b""
+        self._done += len(data)
+        if self._done > self._limit:
             raise ArchiveLimitExceeded(
-                f"the tar stream inflates past {self._limit // (1024 * 1024)} MiB "
+                f"the compressed stream inflates past {self._limit // (1024 * 1024)} MiB "
                 f"({MAX_TAR_RATIO}x the file); stopped reading"
             )
+        window = self._window
+        if len(data) >= _LOOK_BEHIND:
+            window[:] = data[-_LOOK_BEHIND:]
+        else:
+            window += data
+            if len(window) > 2 * _LOOK_BEHIND:  # trim now and then: amortized O(1)
+                del window[:-_LOOK_BEHIND]
         return data
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = self._limit + 1
+        out: list[bytes] = []
+        if self._pos < self._done:  # inside the look-behind window
+            start = len(self._window) - (self._done - self._pos)
+            piece = bytes(self._window[start:start + size])
+            out.append(piece)
+            self._pos += len(piece)
+            size -= len(piece)
+        while self._done < self._pos:  # a lazy forward seek: inflate and drop
+            if not self._take(min(_CHUNK, self._pos - self._done)):
+                return b"".join(out)
+        while size > 0:
+            data = self._take(min(size, _CHUNK))
+            if not data:
+                break
+            out.append(data)
+            self._pos += len(data)
+            size -= len(data)
+        return b"".join(out)
 
 
 def _tar_kind(info: tarfile.TarInfo) -> str:
@@ -135,13 +323,41 @@ def _read_capped(stream: BinaryIO, limit: int, name: str) -> bytes:
         chunks.append(chunk)
         total += len(chunk)
         if total > limit:
-            raise MemberTooLarge(f"{name} is larger than {limit} bytes")
+            raise MemberTooLarge(f"{name} is larger than {limit} bytes", member=name)
     return b"".join(chunks)
 
 
-_TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, OSError, ValueError)
+# Hostile headers reach corners of tarfile/zipfile that raise more than their documented
+# errors (an IndexError from a truncated GNU sparse map, an OverflowError from a size).
+_TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError, ValueError,
+               LookupError, ArithmeticError)
 _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, OSError,
-               ValueError, NotImplementedError, RuntimeError)
+               ValueError, NotImplementedError, RuntimeError, LookupError, ArithmeticError)
+
+
+class _ListedZipFile(zipfile.ZipFile):
+    """A ZipFile that reuses a member list parsed earlier instead of parsing it again.
+
+    Parsing the central directory builds one ZipInfo per member (a tenth of a second for
+    20,000 members); every later read of a member would pay it again. Reading member
+    contents needs nothing more than those ZipInfo objects and where the directory starts.
+    """
+
+    def __init__(self, path: Path, listing: tuple[list[zipfile.ZipInfo], int, bytes]) -> None:
+        self._listing = listing
+        super().__init__(path)
+
+    def _RealGetContents(self) -> None:
+        infos, start_dir, comment = self._listing
+        self.filelist = list(infos)
+        self.NameToInfo = {info.filename: info for info in infos}
+        self.start_dir = start_dir
+        self._comment = comment
+
+
+def _zip_status(exc: BaseException) -> int:
+    """PyPI handles ``BadZipFile`` (400, ``None``); anything else escapes as HTTP 500."""
+    return 400 if isinstance(exc, zipfile.BadZipFile) else 500
 
 
 class ArchiveReader:
@@ -164,6 +380,7 @@ class ArchiveReader:
         self.kind = kind
         self._captured: dict[str, bytes] = {}
         self._capture_errors: dict[str, ArchiveError] = {}
+        self._zip_listing: tuple[list[zipfile.ZipInfo], int, bytes] | None = None
         if kind == "zip":
             self.members = self._list_zip()
         elif kind == "tar":
@@ -173,12 +390,47 @@ class ArchiveReader:
         self._by_name = {m.name: m for m in self.members}
 
     # -- listing -------------------------------------------------------------------
+    def _precheck_zip(self) -> None:
+        """Count the central directory ourselves before zipfile builds one object per entry.
+
+        The end record's count is checked first (free), then the directory is walked in
+        bounded chunks, because the count can lie: zipfile reads entries for as many bytes
+        as the directory's declared size. Walk errors are left for zipfile to report in
+        its own words, except one that only newer Pythons (PyPI's) have: a Unicode Path
+        extra that is not UTF-8.
+        """
+        try:
+            with open(self.path, "rb") as fh:
+                end = zipwalk.find_end_record(fh)
+                if end is None:
+                    return
+                if end.entries > MAX_MEMBERS:
+                    raise ArchiveLimitExceeded(
+                        f"its end record declares {end.entries:,} members (we read at most "
+                        f"{MAX_MEMBERS:,})")
+                for entry in zipwalk.iter_central_directory(
+                        fh, end, max_entries=MAX_MEMBERS, max_bytes=MAX_CENTRAL_DIRECTORY):
+                    if entry.unicode_path_error:
+                        # Python 3.12+ (PyPI runs 3.14) raise BadZipFile here; older ones
+                        # ignore the extra. Answer as PyPI does, whatever runs here.
+                        raise ArchiveError(
+                            f"Corrupt unicode path extra field (0x7075) of {entry.name!r}: "
+                            "invalid utf-8 bytes", pypi_status=400)
+        except zipwalk.TooManyEntries as exc:
+            raise ArchiveLimitExceeded(
+                f"its central directory holds {exc} (we read at most {MAX_MEMBERS:,} members "
+                f"and {MAX_CENTRAL_DIRECTORY // (1024 * 1024)} MiB)") from None
+        except (zipwalk.ZipWalkError, OSError):
+            return
+
     def _list_zip(self) -> tuple[Member, ...]:
+        self._precheck_zip()
         try:
             with zipfile.ZipFile(self.path) as zf:
                 infos = zf.infolist()
                 if len(infos) > MAX_MEMBERS:
                     raise ArchiveLimitExceeded(f"more than {MAX_MEMBERS} members")
+                self._zip_listing = (list(infos), zf.start_dir, zf.comment)
                 return tuple(
                     Member(
                         name=info.filename,
@@ -193,19 +445,33 @@ class ArchiveReader:
         except ArchiveError:
             raise
         except _ZIP_ERRORS as exc:
-            raise ArchiveError(f"not a readable zip file: {exc}") from None
+            raise ArchiveError(f"not a readable zip file: {exc or type(exc).__name__}",
+                               pypi_status=_zip_status(exc)) from None
+
+    def _open_zip(self) -> zipfile.ZipFile:
+        """Open the zip for reading members, reusing the listing when we can."""
+        if self._zip_listing is not None:
+            try:
+                return _ListedZipFile(self.path, self._zip_listing)
+            except (AttributeError, TypeError):  # a zipfile whose internals moved
+                self._zip_listing = None
+        return zipfile.ZipFile(self.path)
+
+    def _open_tar(self, raw: BinaryIO) -> tuple[tarfile.TarFile, _InflatingReader]:
+        gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        stream = _InflatingReader(gz, self.path.stat().st_size)  # type: ignore[arg-type]
+        tf = tarfile.open(fileobj=stream, mode="r:",  # type: ignore[call-overload]  # noqa: SIM115
+                          tarinfo=_BoundedTarInfo)
+        return tf, stream
 
     def _list_tar(
         self, capture: Callable[[Member], bool] | None, capture_limit: int
     ) -> tuple[Member, ...]:
         members: list[Member] = []
-        size = self.path.stat().st_size
         try:
-            with self.path.open("rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                counted = _CountingReader(gz, size)  # type: ignore[arg-type]
-                with tarfile.open(
-                    fileobj=counted, mode="r|", tarinfo=_BoundedTarInfo  # type: ignore[call-overload]
-                ) as tf:
+            with self.path.open("rb") as raw:
+                tf, _stream = self._open_tar(raw)
+                with tf:
                     for info in tf:
                         member = Member(
                             name=info.name,
@@ -215,7 +481,7 @@ class ArchiveReader:
                         )
                         members.append(member)
                         if len(members) > MAX_MEMBERS:
-                            raise ArchiveLimitExceeded(f"more than {MAX_MEMBERS} members")
+                            raise ArchiveLimitExceeded(f"more than {MAX_MEMBERS:,} members")
                         if capture is not None and member.is_file and capture(member):
                             try:
                                 fh = tf.extractfile(info)
@@ -231,7 +497,8 @@ class ArchiveReader:
             raise
         except _TAR_ERRORS as exc:
             reason = str(exc) or type(exc).__name__
-            raise ArchiveError(f"not a readable gzip-compressed tar file: {reason}") from None
+            raise ArchiveError(f"not a readable gzip-compressed tar file: {reason}",
+                               pypi_status=400) from None
         return tuple(members)
 
     # -- access ----------------------------------------------------------------------
@@ -251,11 +518,59 @@ class ArchiveReader:
         if member is None:
             raise KeyError(name)
         if member.size > limit:
-            raise MemberTooLarge(f"{name} is larger than {limit} bytes")
+            raise MemberTooLarge(f"{name} is larger than {limit} bytes", member=name)
         for member, data in self.iter_contents(lambda m: m.name == name, limit):
             del member
             return data
         raise KeyError(name)
+
+    def read_members(self, names: Iterator[str] | list[str] | tuple[str, ...],
+                     limit: int) -> dict[str, bytes | ArchiveError]:
+        """Read several members in one opening of the archive; errors are kept per member.
+
+        Each listed member that exists maps to its content, or to the :class:`ArchiveError`
+        its read raised (:class:`MemberTooLarge` past ``limit``). Names that are not
+        members are left out. Checks that need a few small files (WHEEL, RECORD,
+        entry_points.txt) pay for one zipfile opening instead of one each, and one bad
+        member does not hide the others.
+        """
+        wanted = [n for n in dict.fromkeys(names) if n in self._by_name]
+        out: dict[str, bytes | ArchiveError] = {}
+        if self.kind != "zip":
+            pending = set(wanted)
+            try:
+                for member, data in self._iter_tar(lambda m: m.name in pending, limit):
+                    out[member.name] = data
+            except ArchiveError as exc:
+                for name in wanted:
+                    out.setdefault(name, exc)
+            for name in wanted:
+                if name not in out and self._by_name[name].size > limit:
+                    out[name] = MemberTooLarge(f"{name} is larger than {limit} bytes",
+                                               member=name)
+            return out
+        try:
+            zf = self._open_zip()
+        except _ZIP_ERRORS as exc:
+            error = ArchiveError(f"cannot read from the zip file: {exc}",
+                                 pypi_status=_zip_status(exc))
+            return dict.fromkeys(wanted, error)
+        with zf:
+            for name in wanted:
+                if self._by_name[name].size > limit:
+                    out[name] = MemberTooLarge(f"{name} is larger than {limit} bytes",
+                                               member=name)
+                    continue
+                try:
+                    with zf.open(name) as fh:
+                        out[name] = _read_capped(fh, limit, name)  # type: ignore[arg-type]
+                except ArchiveError as exc:
+                    out[name] = exc
+                except _ZIP_ERRORS as exc:
+                    out[name] = ArchiveError(
+                        f"cannot read {name}: {exc or type(exc).__name__}",
+                        pypi_status=_zip_status(exc), member=name)
+        return out
 
     def iter_contents(
         self, predicate: Callable[[Member], bool], limit: int
@@ -264,7 +579,8 @@ class ArchiveReader:
 
         Members whose listed size is over ``limit`` are skipped (callers that care look at
         ``Member.size``); a member that inflates past its listed size and the limit raises
-        :class:`MemberTooLarge`.
+        :class:`MemberTooLarge`. A member whose content cannot be read stops the iteration
+        with an :class:`ArchiveError` naming it (``member``), as it stops PyPI's reading.
         """
         if self.kind == "zip":
             yield from self._iter_zip(predicate, limit)
@@ -275,31 +591,36 @@ class ArchiveReader:
         self, predicate: Callable[[Member], bool], limit: int
     ) -> Iterator[tuple[Member, bytes]]:
         try:
-            with zipfile.ZipFile(self.path) as zf:
-                for info in zf.infolist():
-                    member = self._by_name.get(info.filename)
-                    if member is None or not member.is_file or member.size > limit:
-                        continue
-                    if not predicate(member):
-                        continue
+            zf = self._open_zip()
+        except _ZIP_ERRORS as exc:
+            raise ArchiveError(f"cannot read from the zip file: {exc}",
+                               pypi_status=_zip_status(exc)) from None
+        with zf:
+            for info in zf.infolist():
+                member = self._by_name.get(info.filename)
+                if member is None or not member.is_file or member.size > limit:
+                    continue
+                if not predicate(member):
+                    continue
+                try:
                     with zf.open(info) as fh:
                         data = _read_capped(fh, limit, info.filename)  # type: ignore[arg-type]
-                    yield member, data
-        except ArchiveError:
-            raise
-        except _ZIP_ERRORS as exc:
-            raise ArchiveError(f"cannot read from the zip file: {exc}") from None
+                except ArchiveError:
+                    raise
+                except _ZIP_ERRORS as exc:
+                    raise ArchiveError(
+                        f"cannot read {info.filename} from the zip file: "
+                        f"{exc or type(exc).__name__}",
+                        pypi_status=_zip_status(exc), member=info.filename) from None
+                yield member, data
 
     def _iter_tar(
         self, predicate: Callable[[Member], bool], limit: int
     ) -> Iterator[tuple[Member, bytes]]:
-        size = self.path.stat().st_size
         try:
-            with self.path.open("rb") as raw, gzip.GzipFile(fileobj=raw, mode="rb") as gz:
-                counted = _CountingReader(gz, size)  # type: ignore[arg-type]
-                with tarfile.open(
-                    fileobj=counted, mode="r|", tarinfo=_BoundedTarInfo  # type: ignore[call-overload]
-                ) as tf:
+            with self.path.open("rb") as raw:
+                tf, _stream = self._open_tar(raw)
+                with tf:
                     for info in tf:
                         tf.members = []
                         member = Member(info.name, info.size, kind=_tar_kind(info),
@@ -313,4 +634,5 @@ class ArchiveReader:
         except ArchiveError:
             raise
         except _TAR_ERRORS as exc:
-            raise ArchiveError(f"cannot read from the tar file: {exc}") from None
+            raise ArchiveError(f"cannot read from the tar file: {exc or type(exc).__name__}",
+                               pypi_status=400) from None
