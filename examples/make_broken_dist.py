@@ -23,11 +23,15 @@ def main() -> None:
     shutil.copy(SOURCE / "sample_greeter-0.1.0.tar.gz", TARGET / "Sample-Greeter-0.1.0.tar.gz")
     local = TARGET / "sample_greeter-0.1.0+local-py3-none-any.whl"
     with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(local, "w", zipfile.ZIP_DEFLATED) as dst:
+        # Rebuilt as a backend would for a local version: the dist-info is renamed too.
+        old, new = "sample_greeter-0.1.0.dist-info/", "sample_greeter-0.1.0+local.dist-info/"
         for info in src.infolist():
             data = src.read(info)
             if info.filename.endswith("METADATA"):
                 data = data.replace(b"Version: 0.1.0", b"Version: 0.1.0+local", 1)
-            dst.writestr(info, data)
+            if info.filename.endswith("RECORD"):
+                data = data.replace(old.encode(), new.encode())
+            dst.writestr(info.filename.replace(old, new, 1), data)
 
 
 if __name__ == "__main__":

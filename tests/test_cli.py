@@ -248,3 +248,21 @@ def test_deselected_plugins_are_not_called(tmp_path: Path) -> None:
     assert report_of(selected)["findings"] == []
     everything = cli("check", "dist", "--offline", "--format", "json", cwd=tmp_path, env=env)
     assert "description-render" in [f["rule"] for f in report_of(everything)["findings"]]
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_readme_examples(tmp_path: Path) -> None:
+    good = cli("check", "--offline", "--format", "json", str(EXAMPLES / "dist"), cwd=tmp_path)
+    assert good.returncode == 0
+    assert report_of(good)["findings"] == []
+    bad = cli("check", "--offline", "--format", "json", str(EXAMPLES / "broken-dist"),
+              cwd=tmp_path)
+    assert bad.returncode == 1
+    found = {(f["file"], f["rule"]) for f in report_of(bad)["findings"]}
+    assert found == {
+        ("sample_greeter-0.1.0+local-py3-none-any.whl", "local-version"),
+        ("sample_greeter-0.1.0-cp312-cp312-linux_x86_64.whl", "unsupported-platform-tag"),
+        ("Sample-Greeter-0.1.0.tar.gz", "sdist-filename"),
+    }
