@@ -19,6 +19,7 @@ refusal into a pass.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import html
 import json
@@ -28,13 +29,14 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 from packaging.utils import (
@@ -49,6 +51,9 @@ from packaging.version import InvalidVersion, Version
 from .http import make_session
 from .index_facts import IndexFile, IndexUnreachable, ProjectState, Release, release_key
 from .naming import ultranormalize_name
+
+if TYPE_CHECKING:
+    from pypi_simple import ProjectPage
 
 __all__ = [
     "PROJECT_ACCEPT",
@@ -300,162 +305,204 @@ class _ApiProject:
     releases: dict[str, list[_RawFile]]
 
 
-def _check_repository_version(version: str | None, url: str) -> None:
-    """PEP 629: a major version we do not know means we cannot read the page correctly."""
-    if not version:
-        return
-    major = version.split(".")[0]
-    if not major.isdigit():
-        raise IndexUnreachable(url, f"unreadable repository version {version!r}")
-    if int(major) != 1:
-        raise IndexUnreachable(url, f"unsupported repository version {version} (need 1.x)")
+@functools.cache
+def _pypi_simple() -> ModuleType:
+    """pypi-simple, imported on first use.
+
+    Its import costs ~0.2 s (pydantic models, Beautiful Soup) that ``--offline`` and
+    ``--help`` runs never need, so it is imported only on the way to a project page.
+
+    pypi-simple warns when a page declares a newer *minor* repository version (PEP 629). Such
+    a page is still readable, and a stray Python warning on stderr is not part of our report,
+    so that warning is silenced, but only when it is raised from a call made by this module.
+    """
+    import pypi_simple
+
+    warnings.filterwarnings(
+        "ignore",
+        category=pypi_simple.UnexpectedRepoVersionWarning,
+        module=re.escape(__name__) + r"\Z",
+    )
+    return pypi_simple
 
 
-def _parse_simple_json(data: Any, url: str) -> _Page:
-    _expect(isinstance(data, dict), "the page is not a JSON object")
-    meta = data.get("meta")
-    _expect(isinstance(meta, dict), "'meta' is missing")
-    _check_repository_version(_opt_str(meta.get("api-version"), "meta.api-version"), url)
-    files = data.get("files")
-    _expect(isinstance(files, list), "'files' is not a list")
-    raw_files: list[_RawFile] = []
-    for i, entry in enumerate(files):
-        where = f"files[{i}]"
-        _expect(isinstance(entry, dict), f"{where} is not an object")
-        filename = entry.get("filename")
-        _expect(isinstance(filename, str) and bool(filename), f"{where}.filename is missing")
-        file_url = _opt_str(entry.get("url"), f"{where}.url")
-        hashes = entry.get("hashes", {})
-        _expect(isinstance(hashes, dict), f"{where}.hashes is not an object")
-        yanked = entry.get("yanked", False)
-        _expect(isinstance(yanked, (bool, str)), f"{where}.yanked is not a bool or text")
-        full_url = urljoin(url, file_url) if file_url else None
-        blake2 = _opt_str(hashes.get("blake2b_256"), f"{where}.hashes.blake2b_256")
-        raw_files.append(
+class _Unreadable(Exception):
+    """A project page that arrived whole but cannot be read; the text is the short reason."""
+
+
+def _validation_reason(exc: ValueError) -> str:
+    """pydantic's errors (pypi-simple validates PEP 691 pages with pydantic models) as one
+    short line: where the page is wrong, not the multi-line report pydantic prints."""
+    errors = exc.errors()  # type: ignore[attr-defined]
+    problems: list[str] = []
+    for error in errors[:3]:
+        loc = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.get("loc", ())
+        ).lstrip(".")
+        if error.get("type") == "missing":
+            problems.append(f"'{loc}' is missing")
+        elif not loc:
+            problems.append("the page is not a JSON object")
+        else:
+            problems.append(f"{loc}: {error.get('msg', 'invalid')}")
+    if len(errors) > 3:
+        problems.append(f"{len(errors) - 3} more")
+    return "unexpected JSON: " + "; ".join(problems)
+
+
+def _page_error(exc: Exception, ps: ModuleType) -> _Unreadable:
+    """One of pypi-simple's exceptions as the short reason shown in the finding."""
+    if isinstance(exc, ps.UnsupportedRepoVersionError):
+        reason = _unsupported_version(exc.declared_version)
+    elif isinstance(exc, InvalidVersion):  # an api-version / repository-version that is no version
+        reason = f"unreadable repository version ({exc})"
+    elif isinstance(exc, ValueError) and callable(getattr(exc, "errors", None)):
+        # pydantic.ValidationError, recognized by shape: pydantic is pypi-simple's
+        # dependency, not ours.
+        reason = _validation_reason(exc)
+    else:
+        text = str(exc) or exc.__class__.__name__
+        reason = f"unreadable page ({text if len(text) <= 200 else text[:197] + '...'})"
+    return _Unreadable(reason)
+
+
+def _parse_json_page(data: Any, url: str) -> _Page:
+    """A PEP 691 project page, validated and read by pypi-simple. Raises :class:`_Unreadable`."""
+    ps = _pypi_simple()
+    try:
+        project = ps.ProjectPage.from_json_data(data, url)
+    except (ValueError, ps.UnsupportedRepoVersionError) as exc:
+        declared = _declared_api_version(data)
+        if declared is not None and not isinstance(exc, ps.UnsupportedRepoVersionError):
+            # pypi-simple validates the shape before it checks the version, but a page of a
+            # newer major version is expected to have another shape (PEP 629): say so.
+            with contextlib.suppress(InvalidVersion):
+                if Version(declared).major > 1:
+                    raise _Unreadable(_unsupported_version(declared)) from None
+        raise _page_error(exc, ps) from None
+    return _page_from(project, "simple-json", url, name=project.project)
+
+
+def _declared_api_version(data: Any) -> str | None:
+    """``meta.api-version`` of a JSON page that failed validation, if it has one."""
+    meta = data.get("meta") if isinstance(data, dict) else None
+    version = meta.get("api-version") if isinstance(meta, dict) else None
+    return version if isinstance(version, str) else None
+
+
+def _unsupported_version(version: str) -> str:
+    return f"unsupported repository version {version} (need 1.x)"
+
+
+#: ``<title>`` of a PEP 503 page ("Links for <name>"), the only place it gives the display
+#: name; pypi-simple does not read it.
+_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _parse_html_page(text: str, url: str, project: str) -> _Page:
+    """A PEP 503 project page, read by pypi-simple. Raises :class:`_Unreadable`.
+
+    The page is parsed once, as pypi-simple's :class:`RepositoryPage`, and its links are
+    turned into a :class:`ProjectPage` exactly as ``ProjectPage.from_html`` does. Parsing it
+    a second time just for ``data-upload-time`` (which ``ProjectPage`` drops, but which PyPI
+    sends on this network when JSON is asked for) would double the cost of a big page.
+    Anchors with an empty ``href`` point at the page itself and are not files.
+    """
+    ps = _pypi_simple()
+    try:
+        repo = ps.RepositoryPage.from_html(text, url)
+    except (ValueError, ps.UnsupportedRepoVersionError) as exc:
+        raise _page_error(exc, ps) from None
+    except Exception as exc:
+        # Beautiful Soup's ParserRejectedMarkup (bs4 is pypi-simple's dependency, not ours,
+        # and the class has moved between its versions): markup it cannot read at all.
+        raise _Unreadable(f"unreadable HTML ({exc.__class__.__name__})") from None
+    try:
+        status = repo.status
+    except ValueError:  # a marker PEP 792 does not define, refused as on a JSON page
+        marker = repo.pypi_meta["project-status"][0]
+        raise _Unreadable(f"unknown project status {marker!r}") from None
+    links = [link for link in repo.links if link.attrs.get("href")]
+    page = ps.ProjectPage(
+        project=project,
+        packages=[ps.DistributionPackage.from_link(link, project) for link in links],
+        repository_version=repo.repository_version,
+        last_serial=None,
+        tracks=repo.tracks,
+        alternate_locations=repo.alternate_locations,
+        status=status,
+        status_reason=repo.status_reason,
+    )
+    name = None
+    title = _TITLE.search(text)
+    if title:
+        title_text = html.unescape(_TAG.sub("", title.group(1))).strip()
+        name = title_text.removeprefix("Links for ").strip() or None
+    times = [link.attrs.get("data-upload-time") for link in links]
+    return _page_from(page, "simple-html", url, name=name, upload_times=times)
+
+
+def _page_from(
+    page: ProjectPage,
+    kind: str,
+    url: str,
+    *,
+    name: str | None,
+    upload_times: list[Any] | None = None,
+) -> _Page:
+    """Our raw page from pypi-simple's :class:`ProjectPage`, for either format.
+
+    ``upload_times`` are the raw ``data-upload-time`` attributes of an HTML page, one per
+    package; a JSON page's times come from pypi-simple itself. Hashes are lowercased (they
+    are compared with ours), naive times mean UTC, and a link without text is named after
+    the last segment of its URL.
+    """
+    files: list[_RawFile] = []
+    for i, package in enumerate(page.packages):
+        filename = package.filename or unquote(
+            urlsplit(package.url).path.rstrip("/").rpartition("/")[2]
+        )
+        if not filename:
+            continue
+        digests = {algo.lower(): value for algo, value in package.digests.items()}
+        if upload_times is not None:
+            upload_time = _parse_time(upload_times[i])
+        else:
+            upload_time = _as_utc(package.upload_time)
+        files.append(
             _RawFile(
                 filename=filename,
-                url=full_url,
-                size=_opt_int(entry.get("size"), f"{where}.size"),
-                sha256=_lower(_opt_str(hashes.get("sha256"), f"{where}.hashes.sha256")),
-                blake2_256=_lower(blake2) or (_blake2_from_url(full_url) if full_url else None),
-                upload_time=_parse_time(entry.get("upload-time")),
-                yanked=yanked is not False,
+                url=package.url,
+                size=package.size,
+                sha256=_lower(digests.get("sha256")),
+                blake2_256=_lower(digests.get("blake2b_256")) or _blake2_from_url(package.url),
+                upload_time=upload_time,
+                yanked=package.is_yanked,
             )
         )
-    versions = data.get("versions")
-    if versions is not None:
-        _expect(
-            isinstance(versions, list) and all(isinstance(v, str) for v in versions),
-            "'versions' is not a list of strings",
-        )
-    status = reason = None
-    project_status = data.get("project-status")
-    if project_status is not None:
-        _expect(isinstance(project_status, dict), "'project-status' is not an object")
-        status = _opt_str(project_status.get("status"), "project-status.status")
-        reason = _opt_str(project_status.get("reason"), "project-status.reason")
     return _Page(
-        kind="simple-json",
+        kind=kind,
         url=url,
-        name=_opt_str(data.get("name"), "name"),
-        files=raw_files,
-        versions=versions,
-        status=status,
-        status_reason=reason,
+        name=name,
+        files=files,
+        versions=page.versions,
+        status=page.status.value if page.status is not None else None,
+        status_reason=page.status_reason,
     )
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    """pydantic keeps the page's offset and leaves naive times naive; we use aware UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
 
 
 def _lower(value: str | None) -> str | None:
     return value.lower() if value else None
-
-
-class _ProjectHTMLParser(HTMLParser):
-    """PEP 503 project page: the anchors with their raw attributes, meta tags, the title.
-
-    Written against the stdlib parser rather than pypi-simple because we need the raw
-    ``data-upload-time`` attribute (pypi-simple drops it) and want one pass over the page.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[dict[str, str | None], str]] = []
-        self.meta: dict[str, str] = {}
-        self.base: str | None = None
-        self.title: str | None = None
-        self._anchor: dict[str, str | None] | None = None
-        self._text: list[str] = []
-        self._in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._anchor = dict(attrs)
-            self._text = []
-        elif tag == "meta":
-            values = dict(attrs)
-            name, content = values.get("name"), values.get("content")
-            if name and content is not None:
-                self.meta.setdefault(name.lower(), content)
-        elif tag == "base" and self.base is None:
-            self.base = dict(attrs).get("href")
-        elif tag == "title":
-            self._in_title = True
-            self._text = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._anchor is not None:
-            self.links.append((self._anchor, "".join(self._text).strip()))
-            self._anchor = None
-        elif tag == "title" and self._in_title:
-            self._in_title = False
-            self.title = "".join(self._text).strip()
-
-    def handle_data(self, data: str) -> None:
-        if self._anchor is not None or self._in_title:
-            self._text.append(data)
-
-
-def _parse_simple_html(text: str, url: str) -> _Page:
-    parser = _ProjectHTMLParser()
-    parser.feed(text)
-    parser.close()
-    _check_repository_version(parser.meta.get("pypi:repository-version"), url)
-    base = urljoin(url, parser.base) if parser.base else url
-    files: list[_RawFile] = []
-    for attrs, text_ in parser.links:
-        href = attrs.get("href")
-        if not href:
-            continue
-        full = urljoin(base, href)
-        parts = urlsplit(full)
-        filename = text_ or unquote(parts.path.rstrip("/").rpartition("/")[2])
-        if not filename:
-            continue
-        sha256 = None
-        if parts.fragment:
-            algo, _, digest = parts.fragment.partition("=")
-            if algo.lower() == "sha256" and digest:
-                sha256 = digest.lower()
-        files.append(
-            _RawFile(
-                filename=filename,
-                url=full,
-                sha256=sha256,
-                blake2_256=_blake2_from_url(full),
-                upload_time=_parse_time(attrs.get("data-upload-time")),
-                yanked="data-yanked" in attrs,
-            )
-        )
-    name = None
-    if parser.title:
-        name = parser.title.removeprefix("Links for ").strip() or None
-    return _Page(
-        kind="simple-html",
-        url=url,
-        name=name,
-        files=files,
-        status=parser.meta.get("pypi:project-status"),
-        status_reason=parser.meta.get("pypi:project-status-reason"),
-    )
 
 
 def _parse_json_api(data: Any) -> _ApiProject:
@@ -874,15 +921,17 @@ class Index:
             raise self._fail_status(response, url)
         final_url = response.url or url
         media = _media_type(response)
+        # The content type is dispatched here rather than by ``ProjectPage.from_response``:
+        # HTML pages need their raw link attributes too, and are decoded as UTF-8 by us.
         try:
             if media == SIMPLE_JSON:
-                page = _parse_simple_json(self._json_body(response, url), final_url)
+                page = _parse_json_page(self._json_body(response, url), final_url)
             elif media in (SIMPLE_HTML, "text/html"):
-                page = _parse_simple_html(self._text_body(response), final_url)
+                page = _parse_html_page(self._text_body(response), final_url, canonical)
             else:
                 raise IndexUnreachable(url, f"unexpected content type {media or 'none'!r}")
-        except _Shape as exc:
-            raise IndexUnreachable(url, f"unexpected JSON: {exc}") from None
+        except _Unreadable as exc:
+            raise IndexUnreachable(url, str(exc)) from None
         api = self._fetch_json_api(canonical) if self.json_api_url else None
         return _merge(canonical, page, api)
 
