@@ -606,7 +606,9 @@ def test_parse_time(text, expected):
 def test_live_pypi(tmp_path: Path):
     from preupload_guard.settings import resolve_repository
 
-    target = resolve_repository(None, None, str(tmp_path / "no-pypirc"))
+    empty = tmp_path / "pypirc"
+    empty.write_text("")  # twine's defaults only (a missing explicit file is an error)
+    target = resolve_repository(None, None, str(empty))
     assert target.index_url and target.json_api_url
     with Index(target.index_url, target.json_api_url, cache_dir=tmp_path, timeout=30) as index:
         state = index.project("pluggy")
