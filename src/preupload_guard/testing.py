@@ -42,15 +42,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    canonicalize_version,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
+
+from .index import package_type_from_filename, version_from_filename
 
 __all__ = [
     "FixtureFile",
@@ -85,32 +80,6 @@ def _utc(dt: datetime) -> datetime:
 def _iso_z(dt: datetime) -> str:
     """``2024-01-02T03:04:05.123456Z``: how PyPI writes ``upload-time``."""
     return _utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _version_from_filename(filename: str) -> str | None:
-    try:
-        if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[1])
-        if filename.endswith((".tar.gz", ".zip")):
-            return str(parse_sdist_filename(filename)[1])
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
-        return None
-    if filename.endswith(".egg"):
-        parts = filename[: -len(".egg")].split("-")
-        if len(parts) >= 2:
-            with contextlib.suppress(InvalidVersion):
-                return str(Version(parts[1]))
-    return None
-
-
-_PACKAGETYPES = (
-    (".whl", "bdist_wheel"),
-    (".egg", "bdist_egg"),
-    (".exe", "bdist_wininst"),
-    (".msi", "bdist_msi"),
-    (".rpm", "bdist_rpm"),
-    (".dmg", "bdist_dmg"),
-)
 
 
 @dataclass
@@ -166,17 +135,14 @@ class FixtureFile:
         """Warehouse's ``packagetype``; anything not recognised counts as an sdist."""
         if self.packagetype is not None:
             return self.packagetype
-        for suffix, kind in _PACKAGETYPES:
-            if self.filename.endswith(suffix):
-                return kind
-        return "sdist"
+        return package_type_from_filename(self.filename) or "sdist"
 
     @property
     def effective_version(self) -> str:
         """The release the file belongs to (the JSON API's ``releases`` key)."""
         if self.version is not None:
             return self.version
-        version = _version_from_filename(self.filename)
+        version = version_from_filename(self.filename)
         if version is None:
             raise ValueError(
                 f"cannot tell the version of {self.filename!r}; pass FixtureFile(version=...)"
