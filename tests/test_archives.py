@@ -330,7 +330,7 @@ def test_a_per_file_comment_is_refused_but_an_archive_comment_is_not(tmp_path: P
             zf.writestr(info, data)
     finding = only(path, "zip-framing")
     assert ("ZIP archive not accepted: Comment in central directory. See "
-            "https://docs.pypi.org/archives for more information") in finding.message
+            "the archives page of PyPI's documentation for more information") in finding.message
 
 
 def test_prepended_bytes_are_refused_with_a_hint(tmp_path: Path) -> None:
@@ -440,7 +440,7 @@ def test_gnu_sparse_members_are_refused(tmp_path: Path) -> None:
     finding = only(path, "sparse-tar-member")
     assert "tinyproj-1.0.0/holes.bin" in finding.message
     assert ("tar archive not accepted: Sparse members are not allowed. See "
-            "https://docs.pypi.org/archives for more information") in finding.message
+            "the archives page of PyPI's documentation for more information") in finding.message
 
 
 @pytest.mark.parametrize("headers", [
@@ -631,7 +631,7 @@ def test_a_py_file_mentioning_a_pyarmor_hook_is_refused(tmp_path: Path) -> None:
     finding = only(path, "encrypted-code")
     assert "tinyproj/__init__.py" in finding.message
     assert ("400 Invalid distribution file. PyArmor-encrypted content is not allowed. See "
-            "https://pypi.org/policy/acceptable-use-policy/ for more information.") \
+            "PyPI's acceptable use policy for more information.") \
         in finding.message
 
 

@@ -50,8 +50,10 @@ if TYPE_CHECKING:
     from ..runner import Context
 
 FAMILY = "archives"
-DOCS_ARCHIVES = "https://docs.pypi.org/archives"
-ACCEPTABLE_USE = "https://pypi.org/policy/acceptable-use-policy/"
+#: PyPI's answers link to these pages; named here without host names (the index may not
+#: be PyPI, and the project writes no index host into code or docs).
+DOCS_ARCHIVES = "the archives page of PyPI's documentation"
+ACCEPTABLE_USE = "PyPI's acceptable use policy"
 INVALID = "400 Invalid distribution file."
 
 #: Z2: PyPI's COMPRESSION_RATIO_MIN_SIZE and COMPRESSION_RATIO_THRESHOLD (reference §3.3).
