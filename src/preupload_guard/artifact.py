@@ -23,18 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from packaging.metadata import RawMetadata, parse_email
-from packaging.tags import Tag
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
-from packaging.version import InvalidVersion, Version
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 from .archives import ArchiveError, ArchiveReader, Member, archive_kind
-from .naming import is_valid_project_name
+from .naming import WheelNameError, is_valid_project_name, parse_sdist_name, parse_wheel_name
 
 #: METADATA / PKG-INFO larger than this is absurd (a README of tens of MiB).
 MAX_METADATA_BYTES = 16 * 1024 * 1024
@@ -91,23 +84,29 @@ class Artifact:
 
     # -- filename ------------------------------------------------------------------
     def _parse_filename(self) -> None:
+        """Name and version from the filename, parsed the way PyPI parses it.
+
+        Used only where the metadata does not say (the filename rules compare the two).
+        """
         self.filename_project: str | None = None
         self.filename_version: Version | None = None
-        self.build_tag: tuple[int, str] | tuple[()] | None = None
-        self.tags: frozenset[Tag] = frozenset()
         self.filename_error: str | None = None
-        try:
-            if self.filename.endswith(".whl"):
-                name, version, build, tags = parse_wheel_filename(self.filename)
-                self.filename_project, self.filename_version = name, version
-                self.build_tag, self.tags = build, tags
-            elif self.filename.endswith((".tar.gz", ".zip")):
-                name, version = parse_sdist_filename(self.filename)
-                self.filename_project, self.filename_version = name, version
-            else:
-                self.filename_error = "not a .whl, .tar.gz or .zip file name"
-        except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion) as exc:
-            self.filename_error = str(exc)
+        if self.filename.endswith(".whl"):
+            try:
+                wheel = parse_wheel_name(self.filename)
+            except WheelNameError as exc:
+                self.filename_error = str(exc)
+                return
+            self.filename_project, self.filename_version = wheel.name or None, wheel.version
+        elif self.filename.endswith((".tar.gz", ".zip")):
+            sdist = parse_sdist_name(self.filename)
+            if sdist is None:
+                self.filename_error = f"Invalid source distribution filename: {self.filename}"
+                return
+            self.filename_project = canonicalize_name(sdist.raw_name) or None
+            self.filename_version = sdist.version
+        else:
+            self.filename_error = "not a .whl, .tar.gz or .zip file name"
 
     @property
     def is_wheel(self) -> bool:

@@ -17,9 +17,10 @@ Two deliberate departures from "just call packaging":
 
 * PyPI pins packaging 26.2. Version 26.3 (the one installed) refuses more names: a wheel
   whose interpreter tag is not an identifier (``39``), an empty tag component, an empty
-  project name. PyPI accepts those at the parse, so names are parsed here with 26.2's rules
-  (:func:`parse_wheel_name`, :func:`_parse_sdist_name`), and packaging is used only for what
-  did not change: version parsing and name normalization.
+  project name. PyPI accepts those at the parse, so names are parsed with 26.2's rules
+  (``parse_wheel_name`` and ``parse_sdist_name`` in :mod:`preupload_guard.naming`, shared
+  with the Artifact), and packaging is used only for what did not change: version parsing
+  and name normalization.
 * twine recognises a file by its case-sensitive suffix, so ``X.WHL`` or ``X.tar.bz2`` never
   leaves the machine when twine uploads it (``Unknown distribution format``). Messages say so,
   and also say what PyPI answers a client that sends the file anyway.
@@ -44,6 +45,7 @@ from packaging.version import InvalidVersion, Version
 from ..artifact import Artifact
 from ..findings import Finding, Rule, Severity, Skipped
 from ..hookspecs import hookimpl
+from ..naming import WheelNameError, parse_sdist_name, parse_wheel_name
 
 if TYPE_CHECKING:
     from ..runner import Context
@@ -426,99 +428,6 @@ def _platform_family_hint(tag: str, filename: str) -> str:
     )
 
 
-# -- Parsing names as PyPI's packaging 26.2 does. -------------------------------------------
-class WheelNameError(ValueError):
-    """The wheel name fails PyPI's parse; the text is packaging 26.2's message."""
-
-
-@dataclass(frozen=True)
-class WheelName:
-    """A wheel filename split the way PyPI splits it."""
-
-    raw_name: str
-    name: str  # canonical
-    raw_version: str
-    version: Version
-    build: str | None
-    interpreters: tuple[str, ...]
-    abis: tuple[str, ...]
-    platforms: tuple[str, ...]  # expanded and lower-cased, as packaging's Tag holds them
-
-
-_WHEEL_NAME_PART = re.compile(r"[\w.]*")
-_BUILD_TAG = re.compile(r"\d")
-
-
-def parse_wheel_name(filename: str) -> WheelName:
-    """Parse a ``.whl`` filename with the rules of packaging 26.2, which PyPI pins.
-
-    The error texts are packaging's, because PyPI returns them verbatim (reference §2.12).
-    Unlike packaging 26.3, an interpreter tag that is not an identifier, an empty tag
-    component and an empty name part pass here, because they pass on PyPI; an empty
-    platform then fails the platform-tag check, as it does there.
-    """
-    if not filename.endswith(".whl"):
-        raise WheelNameError(f"Invalid wheel filename (extension must be '.whl'): {filename!r}")
-    stem = filename[: -len(".whl")]
-    dashes = stem.count("-")
-    if dashes not in (4, 5):
-        raise WheelNameError(f"Invalid wheel filename (wrong number of parts): {stem!r}")
-    parts = stem.split("-", dashes - 2)
-    raw_name = parts[0]
-    if "__" in raw_name or _WHEEL_NAME_PART.fullmatch(raw_name) is None:
-        raise WheelNameError(f"Invalid project name: {stem!r}")
-    try:
-        version = Version(parts[1])
-    except InvalidVersion:
-        raise WheelNameError(f"Invalid wheel filename (invalid version): {stem!r}") from None
-    build = None
-    if dashes == 5:
-        build = parts[2]
-        if _BUILD_TAG.match(build) is None:
-            raise WheelNameError(f"Invalid build number: {build} in {stem!r}")
-    interpreters, abis, platforms = parts[-1].split("-")
-    return WheelName(
-        raw_name=raw_name,
-        name=canonicalize_name(raw_name),
-        raw_version=parts[1],
-        version=version,
-        build=build,
-        interpreters=tuple(p.lower() for p in interpreters.split(".")),
-        abis=tuple(p.lower() for p in abis.split(".")),
-        platforms=tuple(p.lower() for p in platforms.split(".")),
-    )
-
-
-@dataclass(frozen=True)
-class _SdistName:
-    stem: str
-    raw_name: str
-    raw_version: str
-    version: Version
-
-
-def _parse_sdist_name(filename: str) -> _SdistName | None:
-    """``parse_sdist_filename`` as in packaging 26.2: split at the last ``-``.
-
-    26.2 accepts an empty name part (26.3 does not); PyPI then refuses it at the name
-    comparison instead, so it must get that far here too.
-    """
-    if filename.endswith(".tar.gz"):
-        stem = filename[: -len(".tar.gz")]
-    elif filename.endswith(".zip"):
-        stem = filename[: -len(".zip")]
-    else:
-        return None
-    raw_name, sep, raw_version = stem.rpartition("-")
-    if not sep:
-        return None
-    try:
-        version = Version(raw_version)
-    except InvalidVersion:
-        return None
-    return _SdistName(stem, raw_name, raw_version, version)
-
-
 def _prefix(name: str) -> str:
     """The filename prefix PyPI requires: the normalized name with ``-`` written ``_``."""
     return canonicalize_name(name).replace("-", "_")
@@ -829,7 +738,7 @@ def _wheel_parse_hint(error: str, form: _FormFields) -> str:
 
 def _check_sdist(artifact: Artifact, form: _FormFields) -> Iterator[Finding | Skipped]:
     fn = artifact.filename
-    parsed = _parse_sdist_name(fn)
+    parsed = parse_sdist_name(fn)
     if parsed is None:
         expected = _expected_sdist_name(artifact, form)
         yield Finding(
@@ -936,7 +845,7 @@ def _expected_sdist_name(artifact: Artifact, form: _FormFields | None = None) ->
         parsed = None
         for extension in (".tar.gz", ".zip"):
             if fn.lower().endswith(extension):
-                parsed = _parse_sdist_name(fn[: -len(extension)] + extension)
+                parsed = parse_sdist_name(fn[: -len(extension)] + extension)
         if parsed is None:
             return None
         name = name or parsed.raw_name
