@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion, Version
 from ..artifact import Artifact
 from ..findings import Finding, Rule, Severity, Skipped
 from ..hookspecs import hookimpl
-from ..index_facts import IndexFile, ProjectState
+from ..index_facts import IndexFile, ProjectState, release_key
 
 if TYPE_CHECKING:
     from ..runner import Context
@@ -290,8 +290,6 @@ def preupload_guard_check_batch(
     artifacts: Sequence[Artifact], context: Context
 ) -> Iterator[Finding]:
     """Collisions inside the upload itself: no index needed."""
-    from packaging.utils import canonicalize_version
-
     seen_content: dict[str, Artifact] = {}
     seen_sdist: dict[tuple[str, str], Artifact] = {}
     for artifact in artifacts:
@@ -312,7 +310,7 @@ def preupload_guard_check_batch(
                 )
             seen_content.setdefault(digest, artifact)
         if artifact.is_sdist and artifact.project and artifact.version:
-            key = (artifact.project, canonicalize_version(artifact.version))
+            key = (artifact.project, release_key(artifact.version))
             first = seen_sdist.get(key)
             if first is not None:
                 yield Finding(
