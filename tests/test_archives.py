@@ -69,12 +69,19 @@ def wheel_members(extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
     return members
 
 
-def tar_gz(path: Path, members: dict[str, bytes], *, fmt: int = tarfile.PAX_FORMAT) -> Path:
-    with tarfile.open(path, "w:gz", format=fmt) as tf:
+def tar_bytes(members: dict[str, bytes], *, fmt: int = tarfile.PAX_FORMAT) -> bytes:
+    """An uncompressed tar of ``members``."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=fmt) as tf:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tf.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def tar_gz(path: Path, members: dict[str, bytes], *, fmt: int = tarfile.PAX_FORMAT) -> Path:
+    path.write_bytes(gzip.compress(tar_bytes(members, fmt=fmt)))
     return path
 
 
@@ -229,13 +236,7 @@ def test_a_truncated_tar_gz_answers_none(tmp_path: Path) -> None:
 
 def test_trailing_garbage_after_the_gzip_stream_is_accepted(tmp_path: Path) -> None:
     # PyPI stops at the tar's end-of-archive marker and never reads what follows.
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tf:
-        for name, data in sdist_members().items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    unpadded = raw.getvalue().rstrip(b"\x00")
+    unpadded = tar_bytes(sdist_members()).rstrip(b"\x00")
     unpadded += b"\x00" * (-len(unpadded) % 512) + b"\x00" * 1024
     path = tmp_path / "tinyproj-1.0.0.tar.gz"
     path.write_bytes(gzip.compress(unpadded) + b"TRAILING GARBAGE" * 10)
@@ -243,13 +244,7 @@ def test_trailing_garbage_after_the_gzip_stream_is_accepted(tmp_path: Path) -> N
 
 
 def test_concatenated_gzip_members_are_accepted(tmp_path: Path) -> None:
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w") as tf:
-        for name, data in sdist_members().items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tf.addfile(info, io.BytesIO(data))
-    data = raw.getvalue()
+    data = tar_bytes(sdist_members())
     path = tmp_path / "tinyproj-1.0.0.tar.gz"
     path.write_bytes(gzip.compress(data[:1000]) + gzip.compress(data[1000:]))
     assert ours(path) == []
