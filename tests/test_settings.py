@@ -109,3 +109,42 @@ def test_bad_config_is_a_config_error(tmp_path: Path, table: str) -> None:
     (tmp_path / "pyproject.toml").write_text(f"[tool.preupload-guard]\n{table}\n")
     with pytest.raises(ConfigError):
         load_settings({"offline": True}, cwd=tmp_path)
+
+
+def test_configured_ledger_is_kept_per_index(tmp_path: Path) -> None:
+    """`history = PATH` belongs to the table's own target; other indexes get PATH.<key>."""
+    pypirc = tmp_path / "pypirc"
+    pypirc.write_text(
+        "[distutils]\nindex-servers =\n    main\n    staging\n\n"
+        "[main]\nrepository = https://upload.main.example/legacy/\n\n"
+        "[staging]\nrepository = https://upload.staging.example/legacy/\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.preupload-guard]\nrepository = "main"\nhistory = ".pypi-history"\n'
+        f'config-file = "{pypirc}"\n')
+    ledger = tmp_path / ".pypi-history"
+    assert load_settings({}, cwd=tmp_path, environ={}).history == ledger
+    assert load_settings({"repository": "main"}, cwd=tmp_path, environ={}).history == ledger
+    staging = load_settings({"repository": "staging"}, cwd=tmp_path, environ={})
+    assert staging.history == tmp_path / ".pypi-history.staging"
+    by_url = load_settings({"repository_url": "http://127.0.0.1:8080/"}, cwd=tmp_path,
+                           environ={})
+    assert by_url.history == tmp_path / ".pypi-history.127.0.0.1-8080"
+    from_env = load_settings({}, cwd=tmp_path, environ={"TWINE_REPOSITORY": "staging"})
+    # twine's variables decide where twine uploads: they win over the table.
+    assert from_env.history == tmp_path / ".pypi-history.staging"
+    # A ledger given on the command line is used as given, whatever the index.
+    explicit = load_settings({"repository": "staging", "history": "mine.txt"}, cwd=tmp_path,
+                             environ={})
+    assert explicit.history == tmp_path / "mine.txt"
+
+
+def test_project_dir_holds_the_table(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[tool.preupload-guard]\nhistory = ".pypi-history"\noffline = true\n'
+        'upload-limit = "200 MiB"\n')
+    settings = load_settings({"output": "report.json"}, cwd=tmp_path, project_dir=project)
+    assert settings.history == project / ".pypi-history"
+    assert settings.output == tmp_path / "report.json"
+    assert settings.upload_limit == 200 * 1024**2

@@ -256,30 +256,76 @@ def resolve_repository(
     return derive_index_target(upload_url, repository if not repository_url else None)
 
 
+def ledger_key(repository: str | None, index_url: str | None) -> str:
+    """A short, file-name-safe name for an index: the repository name, else its host."""
+    if repository:
+        raw = repository
+    else:
+        parts = urlsplit(index_url or "")
+        raw = parts.netloc or "offline"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", raw).strip("-.") or "index"
+
+
+def _per_index_ledger(
+    path: Path, table: Mapping[str, Any], config_file: str, index_url: str | None,
+    key: str,
+) -> Path:
+    """The configured ledger belongs to the project's own target index; others get a sibling.
+
+    PyPI and TestPyPI (or any two indexes) have separate filename histories: a file uploaded
+    to TestPyPI must not make the same filename look "reused" on PyPI. So ``history = PATH``
+    in the pyproject table names the ledger of the index the table itself targets
+    (``repository``/``repository-url``/``index-url`` there, else twine's default); a run
+    against any other index uses ``PATH.<repository name or host>`` next to it.
+    """
+    try:
+        if table.get("index-url"):
+            default_index: str | None = _check_url(str(table["index-url"]), "index-url")
+        else:
+            default_index = resolve_repository(
+                table.get("repository"), table.get("repository-url"), config_file
+            ).index_url
+    except ConfigError:
+        default_index = None
+    if default_index is None or default_index == index_url:
+        return path
+    return path.with_name(f"{path.name}.{key}")
+
+
 def load_settings(
-    cli: Mapping[str, Any], *, cwd: Path | None = None, environ: Mapping[str, str] | None = None
+    cli: Mapping[str, Any],
+    *,
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    project_dir: Path | None = None,
 ) -> Settings:
     """Merge the command line (``cli``; ``None`` means "not given") over the pyproject table.
 
-    ``cli`` uses the config key names with ``_`` for ``-``. Raises :class:`ConfigError`.
+    ``cli`` uses the config key names with ``_`` for ``-``. The table is read from
+    ``project_dir/pyproject.toml`` (default: the working directory), and paths in it are
+    relative to that directory; paths on the command line are relative to ``cwd``.
+    Raises :class:`ConfigError`.
     """
     cwd = cwd or Path.cwd()
+    project_dir = project_dir or cwd
     env = os.environ if environ is None else environ
-    config_path = cwd / "pyproject.toml"
+    config_path = project_dir / "pyproject.toml"
     table = read_pyproject(config_path)
 
-    def pick(key: str) -> Any:
+    def given(key: str) -> bool:
         value = cli.get(key.replace("-", "_"))
-        if value is None or value == () or value == []:
-            return table.get(key)
-        return value
+        return not (value is None or value == () or value == [])
 
-    def rel(value: Any) -> Path | None:
+    def pick(key: str) -> Any:
+        return cli.get(key.replace("-", "_")) if given(key) else table.get(key)
+
+    def rel(key: str) -> Path | None:
+        value = pick(key)
         if value is None:
             return None
         path = Path(os.path.expanduser(str(value)))
         # Paths from the pyproject table are relative to it; CLI paths to the cwd.
-        return path if path.is_absolute() else (cwd / path)
+        return path if path.is_absolute() else ((cwd if given(key) else project_dir) / path)
 
     # Sizes
     upload_limit = pick("upload-limit")
@@ -320,8 +366,16 @@ def load_settings(
         raise ConfigError("[tool.preupload-guard.plugins.NAME] must be tables")
 
     offline = bool(pick("offline") or False)
-    repository = pick("repository") or env.get("TWINE_REPOSITORY") or None
-    repository_url = pick("repository-url") or env.get("TWINE_REPOSITORY_URL") or None
+    # The target: command line, then twine's own variables (they decide where twine uploads),
+    # then the table.
+    env_repository = env.get("TWINE_REPOSITORY") or None
+    env_repository_url = env.get("TWINE_REPOSITORY_URL") or None
+    if given("repository") or given("repository-url"):
+        repository, repository_url = cli.get("repository"), cli.get("repository_url")
+    elif env_repository or env_repository_url:
+        repository, repository_url = env_repository, env_repository_url
+    else:
+        repository, repository_url = table.get("repository"), table.get("repository-url")
     config_file = str(pick("config-file") or "~/.pypirc")
     index_url = pick("index-url")
     json_api_url = pick("json-api-url")
@@ -339,6 +393,11 @@ def load_settings(
     elif repository or repository_url:
         upload_url = resolve_repository(repository, repository_url, config_file).upload_url
 
+    history = rel("history")
+    if history is not None and not given("history"):
+        key = ledger_key(repository if not repository_url else None, index_url)
+        history = _per_index_ledger(history, table, config_file, index_url, key)
+
     return Settings(
         paths=tuple(cli.get("paths") or ()),
         repository=repository,
@@ -349,14 +408,14 @@ def load_settings(
         upload_url=upload_url,
         upload_limit=upload_limit,
         project_limit=project_limit,
-        history=rel(pick("history")),
+        history=history,
         offline=offline,
         select=_as_list(pick("select"), "select"),
         ignore=_as_list(pick("ignore"), "ignore"),
         severity=severity,
         format=fmt,
-        output=rel(pick("output")),
-        cache_dir=rel(pick("cache-dir")),
+        output=rel("output"),
+        cache_dir=rel("cache-dir"),
         timeout=timeout,
         progress=bool(cli.get("progress", True)),
         plugin_settings={str(k): dict(v) for k, v in plugins.items()},
