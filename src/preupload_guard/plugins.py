@@ -36,6 +36,7 @@ BUILTIN_PLUGINS = (
     "preupload_guard.checks.filenames",
     "preupload_guard.checks.archives",
     "preupload_guard.checks.metadata",
+    "preupload_guard.checks.credentials",
 )
 
 PLUGIN_ERROR = "plugin-error"

@@ -26,6 +26,7 @@ from .plugins import PLUGIN_ERROR, PluginManager
 from .settings import ConfigError, Settings
 
 if TYPE_CHECKING:
+    from .credentials import Credentials
     from .index import Index
 
 INDEX_UNREACHABLE = "index-unreachable"
@@ -50,6 +51,9 @@ class Context:
     states: dict[str, ProjectState] = field(default_factory=dict)
     index_errors: list[IndexUnreachable] = field(default_factory=list)
     extra_skips: list[Skipped] = field(default_factory=list)
+    #: ``upload`` only: what is known about the credentials twine will send (decoded token
+    #: facts, never the secret). ``None`` for ``check``, where no credentials are involved.
+    credentials: Credentials | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -327,8 +331,12 @@ def run_checks(
     manager: PluginManager | None = None,
     now: datetime | None = None,
     artifacts: Sequence[Artifact] | None = None,
+    credentials: Credentials | None = None,
 ) -> Report:
-    """Run every selected check on ``settings.paths`` (or ``artifacts``) and report."""
+    """Run every selected check on ``settings.paths`` (or ``artifacts``) and report.
+
+    ``credentials`` (``upload`` only) lets the credential rules see the token's facts.
+    """
     manager = manager or PluginManager()
     policy = Policy(manager.rules, settings)
     if artifacts is None:
@@ -341,7 +349,8 @@ def run_checks(
         artifacts = [Artifact(p) for p in paths]
     artifacts = tuple(artifacts)
     context = Context(settings=settings, now=now or datetime.now(timezone.utc),
-                      artifacts=artifacts, index=_open_index(settings))
+                      artifacts=artifacts, index=_open_index(settings),
+                      credentials=credentials)
     try:
         # Core metadata gives the real project names (read in parallel: tar.gz inflates).
         with ThreadPoolExecutor(max_workers=2) as pool:
