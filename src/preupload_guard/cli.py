@@ -10,13 +10,19 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .settings import FORMATS, ConfigError, Settings, load_settings
 
+if TYPE_CHECKING:
+    from .findings import Report
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+#: ``upload`` and ``build``: the wrapped tool (twine, build) failed.
+EXIT_TOOL_FAILED = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,48 +33,78 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def add_check_options(parser: argparse.ArgumentParser, *, twine_compatible: bool = False) -> None:
-    """The options of ``check`` (shared with ``twine guard`` and ``upload``).
+def add_check_options(
+    parser: argparse.ArgumentParser, *, twine_compatible: bool = False, prefix: str = ""
+) -> None:
+    """The options of ``check`` (shared with ``twine guard``, ``build`` and ``upload``).
 
     With ``twine_compatible`` the repository options are left out, because twine's own
-    argument registration provides them.
+    argument registration provides them. ``prefix`` (``"guard-"`` for ``upload``) renames
+    every long option ``--x`` to ``--guard-x`` and drops the short ones, so that no option
+    of ours can ever collide with one twine has or adds later; the destinations stay the
+    same, so :func:`settings_from_args` reads either spelling.
     """
-    target = parser.add_argument_group("target index")
+
+    def names(*flags: str) -> list[str]:
+        if not prefix:
+            return list(flags)
+        return ["--" + prefix + f[2:] for f in flags if f.startswith("--")]
+
+    title = f"preupload-guard options (all prefixed --{prefix})" if prefix else None
+    target = parser.add_argument_group(f"{title}: target index" if title else "target index")
     if not twine_compatible:
-        target.add_argument("-r", "--repository", help="repository name in .pypirc, as for "
-                            "twine (default: pypi, or $TWINE_REPOSITORY)")
-        target.add_argument("--repository-url", help="upload URL, as for twine; implies the "
-                            "index to compare against ($TWINE_REPOSITORY_URL)")
-        target.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
-    target.add_argument("--index-url", help="simple API root (…/simple/); overrides what the "
-                        "repository implies")
-    target.add_argument("--json-api-url", help="root of a PyPI-style JSON API "
-                        "(URL<project>/json), for sizes, upload times and blake2 digests")
-    target.add_argument("--offline", action="store_true", default=None,
-                        help="ask no index; index rules are listed as skipped")
-    target.add_argument("--timeout", type=float, help="seconds per index request (default 30)")
-    target.add_argument("--cache-dir", help="HTTP and name-list cache directory")
+        target.add_argument(*names("-r", "--repository"), help="repository name in .pypirc, "
+                            "as for twine (default: pypi, or $TWINE_REPOSITORY)")
+        target.add_argument(*names("--repository-url"), help="upload URL, as for twine; "
+                            "implies the index to compare against ($TWINE_REPOSITORY_URL)")
+        target.add_argument(*names("--config-file"), help="the .pypirc to read (default "
+                            "~/.pypirc)")
+    target.add_argument(*names("--index-url"), dest="index_url", help="simple API root "
+                        "(…/simple/); overrides what the repository implies")
+    target.add_argument(*names("--json-api-url"), dest="json_api_url", help="root of a "
+                        "PyPI-style JSON API (URL<project>/json), for sizes, upload times and "
+                        "blake2 digests")
+    target.add_argument(*names("--offline"), dest="offline", action="store_true",
+                        default=None, help="ask no index; index rules are listed as skipped")
+    target.add_argument(*names("--timeout"), dest="timeout", type=float,
+                        help="seconds per index request (default 30)")
+    target.add_argument(*names("--cache-dir"), dest="cache_dir",
+                        help="HTTP and name-list cache directory")
 
-    limits = parser.add_argument_group("limits and history")
-    limits.add_argument("--upload-limit", metavar="SIZE", help="per-file limit granted to the "
-                        "project (default 100 MiB, at most 1 GiB); e.g. '300 MiB'")
-    limits.add_argument("--project-limit", metavar="SIZE", help="total size limit granted to "
-                        "the project (default 10 GiB)")
-    limits.add_argument("--history", metavar="PATH", help="the filename ledger (default: a "
-                        "per-index file in the user cache)")
+    limits = parser.add_argument_group(f"{title}: limits and history" if title
+                                       else "limits and history")
+    limits.add_argument(*names("--upload-limit"), dest="upload_limit", metavar="SIZE",
+                        help="per-file limit granted to the project (default 100 MiB, at most "
+                        "1 GiB); e.g. '300 MiB'")
+    limits.add_argument(*names("--project-limit"), dest="project_limit", metavar="SIZE",
+                        help="total size limit granted to the project (default 10 GiB)")
+    limits.add_argument(*names("--history"), dest="history", metavar="PATH",
+                        help="the filename ledger (default: a per-index file in the user "
+                        "cache)")
 
-    rules = parser.add_argument_group("rules and report")
-    rules.add_argument("--select", action="append", metavar="RULE_OR_FAMILY",
+    rules = parser.add_argument_group(f"{title}: rules and report" if title
+                                      else "rules and report")
+    rules.add_argument(*names("--select"), dest="select", action="append",
+                       metavar="RULE_OR_FAMILY",
                        help="run only these rules or families (repeatable, comma-separated)")
-    rules.add_argument("--ignore", action="append", metavar="RULE_OR_FAMILY",
+    rules.add_argument(*names("--ignore"), dest="ignore", action="append",
+                       metavar="RULE_OR_FAMILY",
                        help="do not run these rules or families (repeatable, comma-separated)")
-    rules.add_argument("--severity", action="append", metavar="RULE=LEVEL",
+    rules.add_argument(*names("--severity"), dest="severity", action="append",
+                       metavar="RULE=LEVEL",
                        help="override a rule's or family's severity (error, warning, info)")
-    rules.add_argument("--format", choices=FORMATS, help="report format (default text)")
-    rules.add_argument("--output", metavar="PATH", help="also write the report to PATH")
-    rules.add_argument("--no-progress", action="store_true", help="no progress bar")
-    rules.add_argument("-p", dest="plugin_blocks", action="append", metavar="no:NAME",
-                       default=[], help="block a plugin by name (-p no:NAME)")
+    rules.add_argument(*names("--format"), dest="format", choices=FORMATS,
+                       help="report format (default text)")
+    rules.add_argument(*names("--output"), dest="output", metavar="PATH",
+                       help="also write the report to PATH")
+    rules.add_argument(*names("--no-progress"), dest="no_progress", action="store_true",
+                       help="no progress bar")
+    rules.add_argument(*names("-p", "--plugin"), dest="plugin_blocks", action="append",
+                       metavar="no:NAME", default=[],
+                       help="block a plugin by name (no:NAME), as pytest's -p does")
+    rules.add_argument(*names("--debug"), dest="debug", action="store_true",
+                       default=argparse.SUPPRESS,
+                       help="show tracebacks of internal errors")
 
 
 def _parse_severity(values: Sequence[str] | None) -> dict[str, str]:
@@ -95,7 +131,12 @@ def blocked_plugins(values: Sequence[str]) -> list[str]:
 
 def settings_from_args(args: argparse.Namespace, paths: Sequence[str]) -> Settings:
     """Build Settings from parsed ``check`` options (the pyproject table fills the gaps)."""
-    cli: dict[str, Any] = {
+    return load_settings(cli_options(args, paths))
+
+
+def cli_options(args: argparse.Namespace, paths: Sequence[str]) -> dict[str, Any]:
+    """The parsed options as :func:`load_settings` takes them (``None``: not given)."""
+    return {
         "paths": list(paths),
         "repository": getattr(args, "repository", None),
         "repository_url": getattr(args, "repository_url", None),
@@ -115,17 +156,12 @@ def settings_from_args(args: argparse.Namespace, paths: Sequence[str]) -> Settin
         "timeout": args.timeout,
         "progress": not args.no_progress,
     }
-    return load_settings(cli)
 
 
-def run_check(settings: Settings, blocked: Sequence[str] = ()) -> int:
-    """Run the checks, print the report, write ``--output``; return the exit status."""
-    from .plugins import PluginManager
+def emit_report(report: Report, settings: Settings) -> None:
+    """Print the report in the chosen format and write ``--output`` if asked."""
     from .report import render
-    from .runner import run_checks
 
-    manager = PluginManager(blocked=blocked)
-    report = run_checks(settings, manager=manager)
     render(report, settings.format, sys.stdout)
     sys.stdout.flush()
     if settings.output is not None:
@@ -135,12 +171,64 @@ def run_check(settings: Settings, blocked: Sequence[str] = ()) -> int:
                 render(report, settings.format, fh, color=False)
         except OSError as exc:
             raise ConfigError(f"cannot write the report to {settings.output}: {exc}") from None
+
+
+def run_check(settings: Settings, blocked: Sequence[str] = ()) -> int:
+    """Run the checks, print the report, write ``--output``; return the exit status."""
+    from .plugins import PluginManager
+    from .runner import run_checks
+
+    report = run_checks(settings, manager=PluginManager(blocked=blocked))
+    emit_report(report, settings)
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
-    paths = args.paths or ["dist"]
-    settings = settings_from_args(args, paths)
+def run_check_command(args: argparse.Namespace) -> int:
+    """``check`` and ``twine guard``: files, directories, globs and/or a build report."""
+    from .integrations.build_dists import read_build_report
+
+    reported = read_build_report(Path(args.build_report)) if args.build_report else []
+    paths = [str(r.path) for r in reported] + list(args.paths)
+    settings = settings_from_args(args, paths or ["dist"])
+    if not reported:
+        return run_check(settings, blocked_plugins(args.plugin_blocks))
+    return _check_reported(settings, blocked_plugins(args.plugin_blocks), reported)
+
+
+def _check_reported(settings: Settings, blocked: Sequence[str], reported: Sequence[Any]) -> int:
+    """Check, then make sure the files are the ones build reported (a usage error if not)."""
+    from .integrations.build_dists import report_mismatches
+    from .plugins import PluginManager
+    from .runner import run_checks
+
+    report = run_checks(settings, manager=PluginManager(blocked=blocked))
+    emit_report(report, settings)
+    actual = {f.filename: (f.size, f.sha256) for f in report.files}
+    problems = report_mismatches(reported, actual)
+    if problems:
+        raise ConfigError("the files changed after the build report was written: "
+                          + "; ".join(problems))
+    return EXIT_OK if report.ok else EXIT_FINDINGS
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    """``build``: python -m build into --outdir, then check exactly the files it built."""
+    from .integrations.build_dists import BuildFailed, build_dists
+
+    srcdir = Path(args.srcdir)
+    outdir = Path(args.outdir) if args.outdir else srcdir / "dist"
+    machine = (args.format or "text") in ("json", "sarif")
+    try:
+        built = build_dists(srcdir, outdir, isolation=not args.no_isolation,
+                            quiet_stdout=machine)
+    except BuildFailed as exc:
+        print(f"preupload-guard: {exc}; nothing was checked", file=sys.stderr)
+        return EXIT_TOOL_FAILED
+    if not built:
+        raise ConfigError("python -m build succeeded but wrote no file")
+    print(f"preupload-guard: built {', '.join(p.name for p in built)} into {outdir}",
+          file=sys.stderr)
+    settings = load_settings(cli_options(args, [str(p) for p in built]), project_dir=srcdir)
     return run_check(settings, blocked_plugins(args.plugin_blocks))
 
 
@@ -192,6 +280,25 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if manager.load_errors else EXIT_OK
 
 
+def check_parser(prog: str = "preupload-guard check") -> argparse.ArgumentParser:
+    """A stand-alone parser for ``check``'s options (``twine guard`` uses it)."""
+    parser = _Parser(prog=prog, description=CHECK_DESCRIPTION)
+    _add_check_arguments(parser)
+    return parser
+
+
+CHECK_DESCRIPTION = ("Check distribution files (files, directories or globs; default dist/) "
+                     "against every rule PyPI applies on upload.")
+
+
+def _add_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", metavar="FILE_OR_DIR_OR_GLOB")
+    parser.add_argument("--build-report", metavar="PATH", help="check the files listed in "
+                        "the JSON report of `python -m build --report PATH` (and make sure "
+                        "they are unchanged)")
+    add_check_options(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="preupload-guard",
@@ -202,11 +309,28 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     check = sub.add_parser("check", help="check distribution files against the index's rules",
-                           description="Check distribution files (files, directories or globs; "
-                           "default dist/) against every rule PyPI applies on upload.")
-    check.add_argument("paths", nargs="*", metavar="FILE_OR_DIR_OR_GLOB")
-    add_check_options(check)
-    check.set_defaults(func=_cmd_check)
+                           description=CHECK_DESCRIPTION)
+    _add_check_arguments(check)
+    check.set_defaults(func=run_check_command)
+
+    # Parsed by its own parser (twine's options plus ours; see integrations/upload.py):
+    # main() hands it everything after the word "upload". Listed here for --help.
+    sub.add_parser("upload", add_help=False,
+                   help="check, then upload with twine (takes every `twine upload` option; "
+                   "see `upload --help`)")
+
+    build = sub.add_parser("build", help="build sdist and wheel with `build`, then check them",
+                           description="Build the sdist and the wheel with `python -m build` "
+                           "(in an isolated environment unless --no-isolation), then check "
+                           "exactly the files it built.")
+    build.add_argument("srcdir", nargs="?", default=".", metavar="SRCDIR",
+                       help="the project to build (default: the current directory)")
+    build.add_argument("--outdir", "-o", metavar="DIR",
+                       help="where the files go (default: SRCDIR/dist)")
+    build.add_argument("--no-isolation", "-n", action="store_true",
+                       help="build in this environment (passed to python -m build)")
+    add_check_options(build)
+    build.set_defaults(func=_cmd_build)
 
     rules = sub.add_parser("rules", help="list the rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id")
@@ -217,14 +341,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
+def guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run a command: plain one-line errors and exit statuses, never a traceback.
+
+    ``--debug`` re-raises internal errors so that their traceback shows.
+    """
     try:
-        return int(args.func(args))
+        return int(func(args))
     except ConfigError as exc:
         print(f"preupload-guard: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -234,11 +357,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # never a traceback for the user
-        if args.debug:
+        if getattr(args, "debug", False):
             raise
         print(f"preupload-guard: internal error: {type(exc).__name__}: {exc} "
               "(run with --debug for details, and please report it)", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _upload(args: argparse.Namespace) -> int:
+    from .integrations.upload import upload
+
+    return upload(args.argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `upload` has a parser of its own (twine's options): hand it the rest of the line.
+    leading = 0
+    while leading < len(argv) and argv[leading] == "--debug":
+        leading += 1
+    if leading < len(argv) and argv[leading] == "upload":
+        debug = leading > 0 or "--guard-debug" in argv
+        return guarded(_upload, argparse.Namespace(argv=argv[leading + 1 :], debug=debug))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    return guarded(args.func, args)
 
 
 if __name__ == "__main__":  # pragma: no cover

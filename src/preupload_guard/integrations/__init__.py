@@ -1,0 +1,1 @@
+"""Where preupload-guard meets the tools around it: twine and build."""

@@ -1,0 +1,21 @@
+"""``twine guard FILE...``: preupload-guard as a twine subcommand.
+
+twine lists every entry point of the ``twine.registered_commands`` group as a subcommand
+and calls it with the remaining arguments; the return value becomes twine's exit status.
+The name is ``guard`` on purpose: registering ``upload`` or ``check`` would shadow twine's
+own commands, depending on the order entry points happen to be found. ``twine guard`` takes
+the options of ``preupload-guard check`` and checks only; it never uploads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str]) -> int:
+    """Entry point for twine's dispatcher: ``twine guard [check options] FILE...``."""
+    from ..cli import check_parser, guarded, run_check_command
+
+    parser = check_parser(prog="twine guard")
+    args = parser.parse_args(list(argv))
+    return guarded(run_check_command, args)
