@@ -38,6 +38,16 @@ def _from_directory(directory: Path) -> list[str]:
 
 def expand_inputs(arguments: Iterable[str]) -> list[Path]:
     """Files to check, in twine's upload order, without signatures or attestations."""
+    return expand_with_sidecars(arguments)[0]
+
+
+def expand_with_sidecars(arguments: Iterable[str]) -> tuple[list[Path], dict[Path, list[Path]]]:
+    """Like :func:`expand_inputs`, plus each file's signature and attestation files.
+
+    twine pairs ``FILE.asc`` and ``FILE.<kind>.attestation`` with ``FILE`` among the paths it
+    is given; ``upload`` passes them along with the files it sends, and drops them with the
+    files it does not send.
+    """
     found: list[str] = []
     for argument in arguments:
         path = Path(argument)
@@ -56,8 +66,10 @@ def expand_inputs(arguments: Iterable[str]) -> list[Path]:
                     found.append(match)
     seen: set[Path] = set()
     files: list[Path] = []
+    extras: list[Path] = []
     for name in found:
         if is_signature_or_attestation(name):
+            extras.append(Path(name))
             continue
         path = Path(name)
         key = path.resolve()
@@ -67,4 +79,14 @@ def expand_inputs(arguments: Iterable[str]) -> list[Path]:
         files.append(path)
     # Wheels first, otherwise in the given order (a stable sort, as twine does).
     files.sort(key=lambda p: -1 if p.name.endswith(".whl") else 0)
-    return files
+    sidecars: dict[Path, list[Path]] = {f: [] for f in files}
+    by_name = {f.name: f for f in files}
+    for extra in extras:
+        stem = extra.name[: -len(".asc")] if extra.name.endswith(".asc") else None
+        owner = by_name.get(stem) if stem else None
+        if owner is None:  # FILE.<kind>.attestation: the longest file name it starts with
+            owner = next((by_name[n] for n in sorted(by_name, key=len, reverse=True)
+                          if extra.name.startswith(n + ".")), None)
+        if owner is not None and extra not in sidecars[owner]:
+            sidecars[owner].append(extra)
+    return files, sidecars
