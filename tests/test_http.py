@@ -131,3 +131,18 @@ def test_an_injected_session_is_used_and_left_open(fixture_index):
     assert {h["User-Agent"] for h in fixture.request_headers} == {"custom"}
     assert session.get(fixture.simple_url, timeout=5).status_code == 200  # still usable
     session.close()
+
+
+def test_pages_the_index_lets_cache_are_still_revalidated(fixture_index, cache_dir):
+    """PyPI's pages carry max-age; a page cached before an upload must not hide it."""
+    fixture = fixture_index(scenario(etag=True, max_age=600))
+    with Index(fixture.simple_url, fixture.json_api_url, cache_dir=cache_dir) as index:
+        assert len(index.project("tiny").files) == 1
+    with Index(fixture.simple_url, fixture.json_api_url, cache_dir=cache_dir) as index:
+        assert len(index.project("tiny").files) == 1
+    assert fixture.statuses[2:] == [("/simple/tiny/", 304), ("/pypi/tiny/json", 304)]
+    new = scenario(etag=True, max_age=600)
+    new.projects[0].files.append(FixtureFile("tiny-1.0-py3-none-any.whl"))
+    fixture.scenario = new
+    with Index(fixture.simple_url, fixture.json_api_url, cache_dir=cache_dir) as index:
+        assert len(index.project("tiny").files) == 2

@@ -68,6 +68,10 @@ SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
 
 #: Project pages: JSON carries sizes and upload times (PEP 700), so ask for it first.
 PROJECT_ACCEPT = f"{SIMPLE_JSON}, {SIMPLE_HTML};q=0.2, text/html;q=0.01"
+#: Project pages are never answered from the cache unasked: PyPI lets its pages be cached for
+#: minutes (``max-age``), and a page from before an upload would hide the files just uploaded.
+#: ``max-age=0`` makes the cache revalidate (``If-None-Match``: a cheap 304 when unchanged).
+REVALIDATE = {"Cache-Control": "max-age=0"}
 #: The root list is regex-scanned, and HTML anchors are the most compact form; JSON is
 #: accepted too (``projects[].name``), for indexes that only speak JSON.
 ROOT_ACCEPT = f"{SIMPLE_HTML}, text/html;q=0.9, {SIMPLE_JSON};q=0.5"
@@ -913,7 +917,7 @@ class Index:
 
     def _fetch_project(self, canonical: str) -> ProjectState:
         url = self.project_url(canonical)
-        response = self._get(self._session, url, PROJECT_ACCEPT)
+        response = self._get(self._session, url, PROJECT_ACCEPT, headers=REVALIDATE)
         if response.status_code == 404:
             response.close()
             return ProjectState(name=canonical, exists=False, url=url)
@@ -955,7 +959,7 @@ class Index:
     def _fetch_json_api(self, canonical: str) -> _ApiProject | None:
         assert self.json_api_url is not None
         url = self.json_api_url + quote(canonical) + "/json"
-        response = self._get(self._session, url, "application/json")
+        response = self._get(self._session, url, "application/json", headers=REVALIDATE)
         if response.status_code == 404:
             # Normal: Warehouse answers 404 for a project without any visible release.
             response.close()

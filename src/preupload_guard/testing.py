@@ -191,6 +191,8 @@ class IndexScenario:
     * ``html_upload_time``: add ``data-upload-time`` to HTML links.
     * ``etag`` / ``last_modified``: send validators and answer 304 to matching conditional
       requests.
+    * ``max_age``: send ``Cache-Control: max-age=N, public`` with every 200, as PyPI's CDN
+      does (its pages may be cached for minutes).
     * ``fail``: path prefix (or ``"*"``) -> fail mode (see :data:`FailMode`); the longest
       matching prefix wins.
     * ``redirects``: path prefix -> replacement prefix, answered with a 301 (an index that
@@ -206,6 +208,7 @@ class IndexScenario:
     html_upload_time: bool = False
     etag: bool = False
     last_modified: bool = False
+    max_age: int | None = None
     fail: dict[str, FailMode] = field(default_factory=dict)
     slow_seconds: float = 5.0
     redirects: dict[str, str] = field(default_factory=dict)
@@ -468,6 +471,8 @@ class _Handler(BaseHTTPRequestHandler):
                     with contextlib.suppress(TypeError, ValueError):
                         when = email.utils.parsedate_to_datetime(since)
                         not_modified = when >= FIXED_LAST_MODIFIED
+            if scenario.max_age is not None:
+                headers.append(("Cache-Control", f"max-age={scenario.max_age}, public"))
             if not_modified:
                 status, body = 304, b""
                 headers = [(k, v) for k, v in headers if k != "Content-Type"]
