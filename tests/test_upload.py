@@ -87,6 +87,13 @@ def test_upload_then_rerun_never_sends_again(
         assert "nothing to upload" in again.stderr
         assert server.posts == 2
 
+        # Ignoring the rule changes the report, not what is sent.
+        ignored = guard("upload", *common, "--guard-ignore", "identical-file", "dist/*",
+                        cwd=tmp_path, home=home)
+        assert ignored.returncode == 0, ignored.stdout + ignored.stderr
+        assert "identical-file" not in ignored.stdout
+        assert server.posts == 2
+
         # Same with --skip-existing, which twine refuses for this URL: twine never runs.
         skip = guard("upload", *common, "--skip-existing", "dist/*", cwd=tmp_path, home=home)
         assert skip.returncode == 0, skip.stdout + skip.stderr

@@ -142,6 +142,9 @@ class Report:
     skipped: list[Skipped] = field(default_factory=list)
     rules: dict[str, Rule] = field(default_factory=dict)
     index_url: str | None = None
+    #: Files the index already holds byte for byte (whatever rules were selected): ``upload``
+    #: never sends them again. Not part of the JSON report.
+    on_index: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:

@@ -45,6 +45,15 @@ class IndexFile:
     package_type: str | None = None  # "sdist", "bdist_wheel", ...; None if unknown
     yanked: bool = False
 
+    def same_content(self, sha256: str | None, blake2_256: str | None) -> bool | None:
+        """Whether this file has these digests (``None``: no digest to compare)."""
+        checks = []
+        if self.sha256 and sha256:
+            checks.append(self.sha256.lower() == sha256.lower())
+        if self.blake2_256 and blake2_256:
+            checks.append(self.blake2_256.lower() == blake2_256.lower())
+        return all(checks) if checks else None
+
     @property
     def is_sdist(self) -> bool:
         """As PyPI counts sdists: packagetype ``sdist``, else a .tar.gz/.zip filename."""
@@ -90,6 +99,12 @@ class ProjectState:
             if f.filename == filename:
                 return f
         return None
+
+    def holds_identical(self, filename: str, sha256: str | None,
+                        blake2_256: str | None) -> bool:
+        """PyPI's no-op case: a file of this name with these very bytes is on the index."""
+        existing = self.file(filename)
+        return existing is not None and existing.same_content(sha256, blake2_256) is True
 
     def release(self, version: str) -> Release | None:
         return self.releases.get(release_key(version))

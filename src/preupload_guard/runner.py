@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from packaging.utils import canonicalize_name
+
 from .artifact import Artifact
 from .findings import FileSummary, Finding, Report, Rule, Severity, Skipped
 from .history import History, HistoryError, default_ledger_path
@@ -430,6 +432,11 @@ def run_checks(
         skipped=skipped,
         rules=dict(manager.rules),
         index_url=None if settings.offline else settings.index_url,
+        on_index=frozenset(
+            a.filename for a in artifacts
+            if (state := context.states.get(canonicalize_name(a.project or ""))) is not None
+            and state.holds_identical(a.filename, a.sha256, a.blake2_256)
+        ),
     )
 
 

@@ -153,20 +153,13 @@ def next_post_release(version: str | None) -> str | None:
 
 def _same_content(existing: IndexFile, artifact: Artifact) -> bool | None:
     """Whether an index file has the artifact's bytes (``None``: no comparable digest)."""
-    checks = []
-    if existing.sha256 and artifact.sha256:
-        checks.append(existing.sha256.lower() == artifact.sha256)
-    if existing.blake2_256 and artifact.blake2_256:
-        checks.append(existing.blake2_256.lower() == artifact.blake2_256)
-    return all(checks) if checks else None
+    return existing.same_content(artifact.sha256, artifact.blake2_256)
 
 
 def is_identical_upload(state: ProjectState | None, artifact: Artifact) -> bool:
     """PyPI's no-op case: same filename and same digests as a file it holds."""
-    if state is None:
-        return False
-    existing = state.file(artifact.filename)
-    return existing is not None and _same_content(existing, artifact) is True
+    return state is not None and state.holds_identical(
+        artifact.filename, artifact.sha256, artifact.blake2_256)
 
 
 def _version_hint(artifact: Artifact) -> str:

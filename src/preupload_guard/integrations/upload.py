@@ -51,8 +51,6 @@ from ..inputs import InputError, expand_with_sidecars
 from ..settings import ConfigError, Settings, load_settings, read_pyproject
 
 PREFIX = "guard-"
-#: The findings that mean "PyPI would answer 200 and store nothing": never sent again.
-NO_OP_RULE = "identical-file"
 
 
 def build_parser(prog: str = "preupload-guard upload") -> argparse.ArgumentParser:
@@ -199,11 +197,15 @@ def _say(message: str) -> None:
     print(f"preupload-guard: {message}", file=sys.stderr, flush=True)
 
 
-def _plan(report: Report) -> tuple[set[str], list[str]]:
-    """(files to leave out because the index has them byte for byte, error messages)."""
-    same = {f.file for f in report.findings if f.rule == NO_OP_RULE and f.file}
+def _plan(report: Report) -> tuple[frozenset[str], list[str]]:
+    """(files to leave out because the index has them byte for byte, error rule ids).
+
+    The first comes from the index facts, not from ``identical-file`` findings, so that
+    ``--guard-ignore identical-file`` (or a ``--guard-select`` without it) cannot make
+    ``upload`` send a file the index already has.
+    """
     errors = [f.rule for f in report.findings if f.severity is Severity.ERROR]
-    return same, errors
+    return report.on_index, errors
 
 
 def _run_twine(command: list[str], machine_readable: bool) -> int:
