@@ -1,15 +1,52 @@
 """Renderers: each formats a finished :class:`~preupload_guard.findings.Report` and decides
-nothing."""
+nothing.
+
+Renderers stay pure: anything they would have to look up on disk (whether a
+``pyproject.toml`` exists to point annotations at) is passed in by the caller.
+"""
 
 from __future__ import annotations
 
 from typing import TextIO
 
-from ..findings import Report
+from ..findings import Finding, Report, Severity
+
+#: Rule families whose findings are about the project's metadata, which comes from
+#: ``pyproject.toml``; CI formats point those at that file, the one place to fix them.
+PROJECT_FAMILIES = frozenset({"metadata", "names"})
 
 
-def render(report: Report, fmt: str, stream: TextIO, *, color: bool | None = None) -> None:
-    """Write ``report`` to ``stream`` in format ``fmt``."""
+def about_project(report: Report, finding: Finding) -> bool:
+    """Whether ``finding`` is fixed in the project's metadata rather than in a dist file."""
+    rule = report.rules.get(finding.rule)
+    return rule is not None and rule.family in PROJECT_FAMILIES
+
+
+def verdict(report: Report) -> str:
+    """One plain sentence: would the index refuse anything, with the counts."""
+    counts = (f"{report.count(Severity.ERROR)} error(s), {report.count(Severity.WARNING)} "
+              f"warning(s), {report.count(Severity.INFO)} note(s)")
+    if report.ok:
+        return f"No refusal predicted for {len(report.files)} file(s): {counts}."
+    refused = len({f.file for f in report.findings if f.severity is Severity.ERROR and f.file})
+    if not refused:  # only batch-wide errors (index unreachable, project too large...)
+        return f"The index would refuse the upload: {counts}."
+    return f"The index would refuse {refused} of {len(report.files)} file(s): {counts}."
+
+
+def render(
+    report: Report,
+    fmt: str,
+    stream: TextIO,
+    *,
+    color: bool | None = None,
+    project_file: str | None = None,
+) -> None:
+    """Write ``report`` to ``stream`` in format ``fmt``.
+
+    ``project_file`` is the repository-relative ``pyproject.toml`` when one exists; the
+    ``github`` format points metadata annotations at it (others ignore it).
+    """
     if fmt == "json":
         from .json import render_json
 
@@ -18,5 +55,17 @@ def render(report: Report, fmt: str, stream: TextIO, *, color: bool | None = Non
         from .text import render_text
 
         render_text(report, stream, color=color)
+    elif fmt == "github":
+        from .github import render_github
+
+        stream.write(render_github(report, project_file=project_file))
+    elif fmt == "markdown":
+        from .markdown import render_markdown
+
+        stream.write(render_markdown(report))
+    elif fmt == "sarif":
+        from .sarif import render_sarif
+
+        stream.write(render_sarif(report))
     else:
-        raise ValueError(f"the {fmt!r} report format is not available yet")
+        raise ValueError(f"unknown report format {fmt!r}")
