@@ -48,6 +48,8 @@ class Rule:
     ``step`` is the rule's position in PyPI's upload order (reference §1): when PyPI
     would stop at an earlier refusal, later findings are marked as hidden behind it.
     ``needs_index`` rules are listed as skipped when the index is not consulted.
+    ``opt_in`` rules (not refusals by themselves, e.g. ``version-exists``) run only when
+    ``--select`` names them by id; ``all`` or their family does not select them.
     """
 
     id: str
@@ -60,6 +62,7 @@ class Rule:
     since: str | None = None
     step: float | None = None
     plugin: str = ""
+    opt_in: bool = False
 
     def with_plugin(self, plugin: str) -> Rule:
         return replace(self, plugin=plugin)
@@ -145,6 +148,10 @@ class Report:
     #: Files the index already holds byte for byte (whatever rules were selected): ``upload``
     #: never sends them again. Not part of the JSON report.
     on_index: frozenset[str] = frozenset()
+    #: The per-file and project size limits the run checked against (granted or default),
+    #: for reports that show sizes as a share of them. Not part of the JSON report.
+    upload_limit: int | None = None
+    project_limit: int | None = None
 
     @property
     def ok(self) -> bool:

@@ -32,6 +32,7 @@ BUILTIN_PLUGINS = (
     "preupload_guard.checks.core",
     "preupload_guard.checks.size",
     "preupload_guard.checks.reuse",
+    "preupload_guard.checks.version",
     "preupload_guard.checks.names",
     "preupload_guard.checks.filenames",
     "preupload_guard.checks.archives",

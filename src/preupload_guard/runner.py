@@ -130,6 +130,8 @@ class Policy:
         rule = self.rules.get(rule_id)
         if rule is None:
             return True
+        if rule.opt_in and rule.id not in self.select:
+            return False
         if self.select and not any(self._matches(rule, t) for t in self.select):
             return False
         return not any(self._matches(rule, t) for t in self.ignore)
@@ -437,6 +439,8 @@ def run_checks(
             if (state := context.states.get(canonicalize_name(a.project or ""))) is not None
             and state.holds_identical(a.filename, a.sha256, a.blake2_256)
         ),
+        upload_limit=settings.effective_upload_limit,
+        project_limit=settings.effective_project_limit,
     )
 
 
