@@ -1,8 +1,9 @@
-"""Command line: ``preupload-guard check | rules | plugins``.
+"""Command line: ``preupload-guard check | upload | build | hook | rules | plugins``.
 
 Exit status: 0 no error finding, 1 at least one error finding, 2 usage error, unreadable
-configuration or internal failure. Bad input never ends in a traceback: every failure is
-one plain line on stderr (``--debug`` shows the traceback of an internal error).
+configuration or internal failure, 3 (``upload``, ``build``) the wrapped tool failed. Bad
+input never ends in a traceback: every failure is one plain line on stderr (``--debug``
+shows the traceback of an internal error).
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ def add_check_options(
     rules.add_argument(*names("--format"), dest="format", choices=FORMATS,
                        help="report format (default text)")
     rules.add_argument(*names("--output"), dest="output", metavar="PATH",
-                       help="also write the report to PATH")
+                       help="also write the report to PATH, in the format its suffix names "
+                       "(.json, .sarif or .sarif.json, .md); any other suffix keeps --format")
     rules.add_argument(*names("--no-progress"), dest="no_progress", action="store_true",
                        help="no progress bar")
     rules.add_argument(*names("-p", "--plugin"), dest="plugin_blocks", action="append",
@@ -158,17 +160,59 @@ def cli_options(args: argparse.Namespace, paths: Sequence[str]) -> dict[str, Any
     }
 
 
+def output_format(path: Path, fmt: str) -> str:
+    """The format of ``--output PATH``: its suffix decides (``.json``, ``.sarif``,
+    ``.sarif.json``, ``.md``), anything else keeps ``--format``. So the GitHub Action can
+    annotate with ``--format github`` and keep ``--output report.json`` machine-readable."""
+    name = path.name.lower()
+    if name.endswith((".sarif", ".sarif.json")):
+        return "sarif"
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith(".md"):
+        return "markdown"
+    return fmt
+
+
+def _append_step_summary(report: Report) -> None:
+    """Append the Markdown summary to ``$GITHUB_STEP_SUMMARY`` (never truncate it: other
+    steps' summaries may be there). A file that cannot be written is a warning only."""
+    import os
+
+    from .report.markdown import render_markdown
+
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    text = render_markdown(report).encode("utf-8")
+    try:
+        with open(target, "ab+") as fh:
+            if fh.seek(0, os.SEEK_END):  # keep our heading off the previous last line
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    text = b"\n" + text
+            fh.write(text)
+    except OSError as exc:
+        print(f"preupload-guard: warning: cannot append the job summary to {target}: {exc}",
+              file=sys.stderr)
+
+
 def emit_report(report: Report, settings: Settings) -> None:
-    """Print the report in the chosen format and write ``--output`` if asked."""
+    """Print the report in the chosen format, append the job summary under GitHub Actions
+    (``--format github``), and write ``--output`` (format from its suffix) if asked."""
     from .report import render
 
-    render(report, settings.format, sys.stdout)
+    project_file = "pyproject.toml" if Path("pyproject.toml").is_file() else None
+    render(report, settings.format, sys.stdout, project_file=project_file)
     sys.stdout.flush()
+    if settings.format == "github":
+        _append_step_summary(report)
     if settings.output is not None:
+        fmt = output_format(settings.output, settings.format)
         try:
             settings.output.parent.mkdir(parents=True, exist_ok=True)
             with settings.output.open("w", encoding="utf-8") as fh:
-                render(report, settings.format, fh, color=False)
+                render(report, fmt, fh, color=False, project_file=project_file)
         except OSError as exc:
             raise ConfigError(f"cannot write the report to {settings.output}: {exc}") from None
 
@@ -217,7 +261,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     srcdir = Path(args.srcdir)
     outdir = Path(args.outdir) if args.outdir else srcdir / "dist"
-    machine = (args.format or "text") in ("json", "sarif")
+    machine = (args.format or "text") in ("json", "sarif", "markdown")
     try:
         built = build_dists(srcdir, outdir, isolation=not args.no_isolation,
                             quiet_stdout=machine)
@@ -331,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="build in this environment (passed to python -m build)")
     add_check_options(build)
     build.set_defaults(func=_cmd_build)
+
+    from .integrations import precommit
+
+    hook = sub.add_parser("hook", help="pre-commit hooks (dist, release, version); they act "
+                          "on release branches only", description=precommit.HOOK_DESCRIPTION)
+    precommit.configure_parser(hook)
 
     rules = sub.add_parser("rules", help="list the rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id")

@@ -292,7 +292,7 @@ def upload(argv: Sequence[str]) -> int:
 
     paths = [str(p) for f in to_send for p in (f, *sidecars.get(f, []))]
     command = [sys.executable, "-m", "twine", "upload", *extra, *twine.tokens, "--", *paths]
-    status = _run_twine(command, settings.format in ("json", "sarif"))
+    status = _run_twine(command, settings.format in ("json", "sarif", "markdown"))
 
     summaries = {s.filename: s for s in report.files}
     sent = {f.name: summaries[f.name].sha256 if f.name in summaries else None for f in to_send}
