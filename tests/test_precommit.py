@@ -448,12 +448,15 @@ def test_dist_hook_without_files_is_skipped(tmp_path: Path, monkeypatch, capsys)
 
 TINY_BACKEND = '''
 """A build backend that needs nothing installed, so that an isolated build is offline."""
-import base64, hashlib, io, os, tarfile, tomllib, zipfile
+import base64, hashlib, io, os, re, tarfile, zipfile
 
 
 def _project():
-    with open("pyproject.toml", "rb") as fh:
-        project = tomllib.load(fh)["project"]
+    # No tomllib: the backend must also run on Python 3.10 (an isolated env has no tomli).
+    with open("pyproject.toml", encoding="utf-8") as fh:
+        text = fh.read()
+    project = {key: re.search(rf'^{key} = "([^"]*)"', text, re.M).group(1)
+               for key in ("name", "version", "description", "readme", "requires-python")}
     dist = project["name"].replace("-", "_").replace(".", "_").lower()
     return project, dist, f"{dist}-{project['version']}"
 
