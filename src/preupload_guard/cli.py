@@ -261,10 +261,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     srcdir = Path(args.srcdir)
     outdir = Path(args.outdir) if args.outdir else srcdir / "dist"
-    machine = (args.format or "text") in ("json", "sarif", "markdown")
     try:
         built = build_dists(srcdir, outdir, isolation=not args.no_isolation,
-                            quiet_stdout=machine)
+                            report_format=args.format or "text")
     except BuildFailed as exc:
         print(f"preupload-guard: {exc}; nothing was checked", file=sys.stderr)
         return EXIT_TOOL_FAILED

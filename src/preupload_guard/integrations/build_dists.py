@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..settings import ConfigError
+from . import run_wrapped
 
 #: Build reports larger than this are not artifact lists (build writes ~200 bytes per file).
 MAX_REPORT_BYTES = 4 * 1024 * 1024
@@ -109,12 +109,13 @@ def report_mismatches(
 
 
 def build_dists(
-    srcdir: Path, outdir: Path, *, isolation: bool = True, quiet_stdout: bool = False
+    srcdir: Path, outdir: Path, *, isolation: bool = True, report_format: str = "text"
 ) -> list[Path]:
     """Build the sdist and the wheel of ``srcdir`` into ``outdir``; return their paths.
 
     Files of the same name already in ``outdir`` are replaced, as ``python -m build`` does.
-    ``quiet_stdout`` sends build's output to stderr (stdout then carries only our report).
+    ``report_format`` is the format of our report on stdout: when it is machine-readable,
+    build's output goes to stderr (see :func:`~preupload_guard.integrations.run_wrapped`).
     Raises :class:`BuildFailed` or :class:`ConfigError`.
     """
     if not srcdir.is_dir():
@@ -130,16 +131,7 @@ def build_dists(
         command = [sys.executable, "-m", "build", str(srcdir), "--outdir", str(staging)]
         if not isolation:
             command.append("--no-isolation")
-        stdout = None
-        if quiet_stdout:
-            try:
-                stdout = sys.stderr.fileno()
-            except (AttributeError, OSError, ValueError):
-                stdout = subprocess.DEVNULL
-        try:
-            status = subprocess.run(command, stdout=stdout, check=False).returncode
-        except OSError as exc:
-            raise ConfigError(f"cannot run python -m build: {exc}") from None
+        status = run_wrapped(command, report_format, "python -m build")
         if status != 0:
             raise BuildFailed(status)
         built = sorted(staging.iterdir(), key=lambda p: (p.name.endswith(".whl"), p.name))

@@ -310,11 +310,10 @@ def _release(args: argparse.Namespace, srcdir: Path) -> int:
     """Build into a temporary directory (never ``dist/``) and check exactly those files."""
     from .build_dists import BuildFailed, build_dists
 
-    machine = (args.format or "text") in ("json", "sarif")
     with tempfile.TemporaryDirectory(prefix="preupload-guard-release-") as tmp:
         try:
             built = build_dists(srcdir, Path(tmp), isolation=not args.no_isolation,
-                                quiet_stdout=machine)
+                                report_format=args.format or "text")
         except BuildFailed as exc:
             _say(f"{exc}; nothing was checked")
             return EXIT_TOOL_FAILED

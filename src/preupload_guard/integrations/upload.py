@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from ..history import History, HistoryError, default_ledger_path
 from ..index_facts import IndexUnreachable
 from ..inputs import InputError, expand_with_sidecars
 from ..settings import ConfigError, Settings, load_settings, read_pyproject
+from . import run_wrapped
 
 PREFIX = "guard-"
 
@@ -208,20 +208,6 @@ def _plan(report: Report) -> tuple[frozenset[str], list[str]]:
     return report.on_index, errors
 
 
-def _run_twine(command: list[str], machine_readable: bool) -> int:
-    """Run twine; its chatter goes to stderr when stdout carries a JSON or SARIF report."""
-    stdout = None
-    if machine_readable:
-        try:
-            stdout = sys.stderr.fileno()
-        except (AttributeError, OSError, ValueError):
-            stdout = subprocess.DEVNULL
-    try:
-        return subprocess.run(command, stdout=stdout, check=False).returncode
-    except OSError as exc:
-        raise ConfigError(f"cannot run twine ({command[0]} -m twine): {exc}") from None
-
-
 def landed_files(
     settings: Settings, sent: dict[str, str | None], projects: set[str]
 ) -> tuple[set[str], set[str], str | None]:
@@ -292,7 +278,7 @@ def upload(argv: Sequence[str]) -> int:
 
     paths = [str(p) for f in to_send for p in (f, *sidecars.get(f, []))]
     command = [sys.executable, "-m", "twine", "upload", *extra, *twine.tokens, "--", *paths]
-    status = _run_twine(command, settings.format in ("json", "sarif", "markdown"))
+    status = run_wrapped(command, settings.format, f"twine ({sys.executable} -m twine)")
 
     summaries = {s.filename: s for s in report.files}
     sent = {f.name: summaries[f.name].sha256 if f.name in summaries else None for f in to_send}
