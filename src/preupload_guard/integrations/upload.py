@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..artifact import Artifact
 from ..cli import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -256,9 +257,12 @@ def upload(argv: Sequence[str]) -> int:
         files, sidecars = expand_with_sidecars(args.dists)
     except InputError as exc:
         raise ConfigError(str(exc)) from None
+    if not files:
+        raise ConfigError("no distribution files to check")
+    # The files expanded here (with their signatures) are the ones checked: no second glob.
     report = run_checks(
         settings, manager=PluginManager(blocked=blocked_plugins(args.plugin_blocks)),
-        credentials=credentials,
+        artifacts=[Artifact(path) for path in files], credentials=credentials,
     )
     emit_report(report, settings)
     same, errors = _plan(report)
