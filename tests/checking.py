@@ -1,4 +1,4 @@
-"""Run the real checks the way the tests need them, and read findings back."""
+"""Short helpers over the testing kit's ``run_check`` for the core's many rule tests."""
 
 from __future__ import annotations
 
@@ -6,19 +6,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from preupload_guard import Report, check
-from preupload_guard.testing import FixtureIndex
+from preupload_guard import Report
+from preupload_guard.testing import FixtureIndex, run_check
 
 
 def run(paths: Iterable[Path], index: FixtureIndex | None = None, **options: Any) -> Report:
-    """``check()`` against ``index`` (or offline when ``None``)."""
-    if index is None:
-        options.setdefault("offline", True)
-    else:
-        options.setdefault("index_url", index.simple_url)
-        options.setdefault("json_api_url", index.json_api_url)
-        options.setdefault("timeout", 5)
-    return check([str(p) for p in paths], **options)
+    """The testing kit's ``run_check`` against ``index`` (offline when ``None``)."""
+    return run_check(list(paths), index=index, **options).report
 
 
 def rules(report: Report, file: str | None = None) -> list[str]:

@@ -1,14 +1,18 @@
-"""Shared fixtures: an isolated environment, a cache directory, a local fixture index."""
+"""Shared fixtures: an isolated environment and a cache directory.
+
+Archives, the local index and check runs come from the testing kit's pytest plugin
+(``preupload_guard.testing.plugin``: ``guard_dists``, ``guard_index``, ``guard_check``),
+the same fixtures plugin authors use.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from preupload_guard.testing import FixtureIndex, IndexScenario
+from preupload_guard.plugins import DISABLE_AUTOLOAD_ENV
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -33,12 +37,18 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture(autouse=True)
 def _fresh_user_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A cache directory per test, on top of the session one.
+    """A cache directory per test, on top of the session one; no installed plugins.
 
     Cache entries are keyed by index URL, and fixture indexes reuse ephemeral ports: a
     project list cached by one test must not answer for another test's index.
+
+    CI installs the plugins under ``plugins/`` next to the core, and their rules would join
+    every run the core's tests make, in-process and in subprocesses alike. The core's tests
+    are about the core, so entry-point plugins stay off here; the tests about plugin
+    loading turn autoload back on for their own subprocesses.
     """
     monkeypatch.setenv("PREUPLOAD_GUARD_CACHE_DIR", str(tmp_path / "user-cache"))
+    monkeypatch.setenv(DISABLE_AUTOLOAD_ENV, "1")
 
 
 @pytest.fixture
@@ -48,19 +58,3 @@ def cache_dir(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def fixture_index() -> Iterator[Callable[..., FixtureIndex]]:
-    """Factory: ``fixture_index(scenario)`` or ``fixture_index(projects=[...], ...)``.
-
-    Starts a :class:`FixtureIndex` on 127.0.0.1 and stops it after the test.
-    """
-    started: list[FixtureIndex] = []
-
-    def start(scenario: IndexScenario | None = None, **kwargs: Any) -> FixtureIndex:
-        index = FixtureIndex(scenario if scenario is not None else IndexScenario(**kwargs))
-        started.append(index.start())
-        return index
-
-    yield start
-    for index in started:
-        index.stop()

@@ -22,9 +22,15 @@ from typing import Any
 import pytest
 import yaml
 
-from preupload_guard.testing import FixtureFile, FixtureProject
+from preupload_guard.testing import (
+    FixtureFile,
+    FixtureProject,
+    make_sdist,
+    make_wheel,
+    make_wheel_of_size,
+)
 
-from builders import make_sdist, make_wheel, make_wheel_of_size
+from test_plugins import autoloading
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
@@ -98,18 +104,18 @@ def runner(tmp_path: Path) -> Runner:
     return made
 
 
-def index_for(fixture_index: Any) -> Any:
-    return fixture_index(projects=[FixtureProject("tinyproj", files=[
+def index_for(guard_index: Any) -> Any:
+    return guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-0.9.tar.gz", upload_time=datetime.now(timezone.utc))])])
 
 
-def test_errors_become_annotations_summary_and_outputs(runner: Runner, fixture_index) -> None:
+def test_errors_become_annotations_summary_and_outputs(runner: Runner, guard_index) -> None:
     dist = runner.workspace / "dist"
     dist.mkdir()
     make_wheel(dist, tag="cp312-cp312-linux_x86_64")
     make_sdist(dist)
     runner.summary.write_text("earlier step's summary\n")
-    index = index_for(fixture_index)
+    index = index_for(guard_index)
     result = runner.run_step("check", {"index-url": index.simple_url})
     assert result.returncode == 1, result.stdout + result.stderr
     assert re.search(r"^::error title=unsupported-platform-tag::", result.stdout, re.M)
@@ -125,12 +131,12 @@ def test_errors_become_annotations_summary_and_outputs(runner: Runner, fixture_i
     assert "unsupported-platform-tag" in summary
 
 
-def test_clean_files_pass(runner: Runner, fixture_index) -> None:
+def test_clean_files_pass(runner: Runner, guard_index) -> None:
     dist = runner.workspace / "out"
     dist.mkdir()
     make_wheel(dist)
     make_sdist(dist)
-    index = index_for(fixture_index)
+    index = index_for(guard_index)
     result = runner.run_step("check", {"index-url": index.simple_url, "packages-dir": "out/*",
                                        "select": "size, reuse", "ignore": "size-near-limit"})
     assert result.returncode == 0, result.stdout + result.stderr
@@ -139,11 +145,11 @@ def test_clean_files_pass(runner: Runner, fixture_index) -> None:
     assert "::error" not in result.stdout
 
 
-def test_history_input_is_the_ledger(runner: Runner, fixture_index) -> None:
+def test_history_input_is_the_ledger(runner: Runner, guard_index) -> None:
     dist = runner.workspace / "dist"
     dist.mkdir()
     make_wheel(dist)
-    index = index_for(fixture_index)
+    index = index_for(guard_index)
     ledger = runner.workspace / ".pypi-history"
     ledger.write_text("tinyproj-1.0.0-py3-none-any.whl\n")  # used once, gone from the index
     failing = runner.run_step("check", {"index-url": index.simple_url,
@@ -153,11 +159,11 @@ def test_history_input_is_the_ledger(runner: Runner, fixture_index) -> None:
     assert "tinyproj-0.9.tar.gz" in ledger.read_text()  # what the index listed was merged in
 
 
-def test_warnings_fail_only_when_asked(runner: Runner, fixture_index) -> None:
+def test_warnings_fail_only_when_asked(runner: Runner, guard_index) -> None:
     dist = runner.workspace / "dist"
     dist.mkdir()
     make_wheel(dist)
-    index = index_for(fixture_index)
+    index = index_for(guard_index)
     inputs = {"index-url": index.simple_url, "select": "size",
               "upload-limit": "1 KiB"}  # below the default: PyPI's 100 MiB still applies
     quiet = runner.run_step("check", inputs)
@@ -207,7 +213,7 @@ def test_install_step_builds_an_isolated_environment(runner: Runner, tmp_path: P
     python = runner.outputs["install"]["python"]
     assert Path(python).is_relative_to(runner.temp)
     listed = subprocess.run([python, "-m", "preupload_guard", "plugins"], capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=120, env=autoloading(os.environ))
     assert "demo" in listed.stdout
 
 

@@ -22,8 +22,7 @@ import pytest
 from preupload_guard import Finding, Report, Severity, check
 from preupload_guard import archives as archives_module
 from preupload_guard.checks.archives import RULES, entry_points_problem
-
-from builders import make_sdist, make_wheel, make_zip_sdist, metadata_text
+from preupload_guard.testing import make_sdist, make_wheel, make_zip_sdist, metadata_text
 
 ARCHIVE_RULES = {rule.id for rule in RULES}
 DATE = (2026, 1, 1, 0, 0, 0)
@@ -777,7 +776,7 @@ def test_a_deflate_bomb_member_is_judged_without_inflating_it(tmp_path: Path) ->
     assert "compression-bomb" in found and "encrypted-code" not in found
 
 
-def test_an_identical_re_upload_skips_the_archive_checks(tmp_path: Path, fixture_index) -> None:
+def test_an_identical_re_upload_skips_the_archive_checks(tmp_path: Path, guard_index) -> None:
     # PyPI answers 200 at step 22 for a byte-identical file: it never opens the archive.
     from datetime import datetime, timezone
 
@@ -785,7 +784,7 @@ def test_an_identical_re_upload_skips_the_archive_checks(tmp_path: Path, fixture
 
     path = make_wheel(tmp_path, files={"tinyproj/x.py": PYARMOR})
     assert "encrypted-code" in rules(path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile(path.name, content=path.read_bytes(),
                     upload_time=datetime.now(timezone.utc))])])
     report = check([path], index_url=index.simple_url, json_api_url=index.json_api_url)

@@ -13,9 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard.testing import FixtureFile, FixtureProject
-
-from builders import make_sdist, make_wheel, metadata_text
+from preupload_guard.testing import (
+    FixtureFile,
+    FixtureProject,
+    make_sdist,
+    make_wheel,
+    metadata_text,
+)
 
 COMMAND = (
     shutil.which("preupload-guard", path=str(Path(sys.executable).parent)) or "preupload-guard"
@@ -45,8 +49,8 @@ def dist(tmp_path: Path) -> Path:
     return directory
 
 
-def test_json_report_schema_and_exit_zero(tmp_path: Path, dist: Path, fixture_index) -> None:
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+def test_json_report_schema_and_exit_zero(tmp_path: Path, dist: Path, guard_index) -> None:
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-0.9.tar.gz", upload_time=datetime.now(timezone.utc))])])
     result = cli("check", "dist", "--format", "json", "--index-url", index.simple_url,
                  "--json-api-url", index.json_api_url, cwd=tmp_path)
@@ -67,9 +71,9 @@ def test_json_report_schema_and_exit_zero(tmp_path: Path, dist: Path, fixture_in
     assert report["files"][0]["filename"].endswith(".whl")
 
 
-def test_error_finding_exits_one(tmp_path: Path, dist: Path, fixture_index) -> None:
+def test_error_finding_exits_one(tmp_path: Path, dist: Path, guard_index) -> None:
     wheel = dist / "tinyproj-1.0.0-py3-none-any.whl"
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile(wheel.name, content=b"different")])])
     result = cli("check", str(dist), "--format", "json", "--index-url", index.simple_url,
                  cwd=tmp_path)
@@ -82,8 +86,8 @@ def test_error_finding_exits_one(tmp_path: Path, dist: Path, fixture_index) -> N
     assert finding["file"] == wheel.name
 
 
-def test_text_report_is_readable(tmp_path: Path, dist: Path, fixture_index) -> None:
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+def test_text_report_is_readable(tmp_path: Path, dist: Path, guard_index) -> None:
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-1.0.0-py3-none-any.whl", content=b"different")])])
     result = cli("check", "dist/*", "--index-url", index.simple_url, cwd=tmp_path)
     assert result.returncode == 1
@@ -119,7 +123,7 @@ def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_pyproject_config_and_cli_precedence(tmp_path: Path, fixture_index) -> None:
+def test_pyproject_config_and_cli_precedence(tmp_path: Path, guard_index) -> None:
     (tmp_path / "dist").mkdir()
     make_wheel(tmp_path / "dist", padding=95 * 1024 * 1024)  # near the 100 MiB limit
     (tmp_path / "pyproject.toml").write_text(
@@ -147,8 +151,8 @@ def test_severity_table_in_pyproject(tmp_path: Path, dist: Path) -> None:
     assert [f["severity"] for f in report_of(result)["findings"]] == ["info"]
 
 
-def test_select_by_family(tmp_path: Path, dist: Path, fixture_index) -> None:
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+def test_select_by_family(tmp_path: Path, dist: Path, guard_index) -> None:
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-1.0.0-py3-none-any.whl", content=b"different",
                     upload_time=datetime.now(timezone.utc) - timedelta(days=30))])])
     result = cli("check", "dist", "--format", "json", "--index-url", index.simple_url,
@@ -189,12 +193,12 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize("failure", ["unreachable", "500", "malformed", "slow"])
 def test_index_failures_are_errors_never_passes(
-    tmp_path: Path, dist: Path, fixture_index, failure: str
+    tmp_path: Path, dist: Path, guard_index, failure: str
 ) -> None:
     if failure == "unreachable":
         url = f"http://127.0.0.1:{_closed_port()}/simple/"
     else:
-        index = fixture_index(projects=[FixtureProject("tinyproj")], fail={"*": failure},
+        index = guard_index(projects=[FixtureProject("tinyproj")], fail={"*": failure},
                               slow_seconds=3.0)
         url = index.simple_url
     result = cli("check", "dist", "--format", "json", "--index-url", url, "--timeout", "0.5",

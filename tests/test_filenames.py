@@ -25,8 +25,13 @@ from preupload_guard.checks.filenames import (
 from preupload_guard.findings import Finding, Severity
 from preupload_guard.runner import run_checks
 from preupload_guard.settings import load_settings
-
-from builders import make_sdist, make_wheel, make_zip_sdist, metadata_text, sized_file
+from preupload_guard.testing import (
+    make_sdist,
+    make_wheel,
+    make_zip_sdist,
+    metadata_text,
+    sized_file,
+)
 
 OURS = {rule.id for rule in RULES}
 

@@ -19,8 +19,8 @@ def scenario(**kwargs: object) -> IndexScenario:
     return IndexScenario(projects=[project], **kwargs)  # type: ignore[arg-type]
 
 
-def test_etag_is_revalidated_by_a_new_session(fixture_index, cache_dir):
-    fixture = fixture_index(scenario(etag=True))
+def test_etag_is_revalidated_by_a_new_session(guard_index, cache_dir):
+    fixture = guard_index(scenario(etag=True))
     url = fixture.simple_url + "tiny/"
     with make_session(cache_dir, 5) as first:
         original = first.get(url, headers=JSON)
@@ -33,8 +33,8 @@ def test_etag_is_revalidated_by_a_new_session(fixture_index, cache_dir):
     assert (cache_dir / "http").is_dir()
 
 
-def test_responses_without_validators_are_not_stored(fixture_index, cache_dir):
-    fixture = fixture_index(scenario())
+def test_responses_without_validators_are_not_stored(guard_index, cache_dir):
+    fixture = guard_index(scenario())
     url = fixture.simple_url + "tiny/"
     for _ in range(2):
         with make_session(cache_dir, 5) as session:
@@ -42,8 +42,8 @@ def test_responses_without_validators_are_not_stored(fixture_index, cache_dir):
     assert [s for _, s in fixture.statuses] == [200, 200]
 
 
-def test_no_cache_dir_means_no_cache(fixture_index):
-    fixture = fixture_index(scenario(etag=True))
+def test_no_cache_dir_means_no_cache(guard_index):
+    fixture = guard_index(scenario(etag=True))
     with make_session(None, 5) as session:
         for _ in range(2):
             session.get(fixture.simple_url + "tiny/", headers=JSON)
@@ -51,9 +51,9 @@ def test_no_cache_dir_means_no_cache(fixture_index):
     assert all("If-None-Match" not in h for h in fixture.request_headers)
 
 
-def test_cached_json_is_not_served_for_an_html_request(fixture_index, cache_dir):
+def test_cached_json_is_not_served_for_an_html_request(guard_index, cache_dir):
     # The fixture sends "Vary: Accept", as PyPI does.
-    fixture = fixture_index(scenario(etag=True))
+    fixture = guard_index(scenario(etag=True))
     url = fixture.simple_url + "tiny/"
     with make_session(cache_dir, 5) as session:
         session.get(url, headers=JSON)
@@ -61,8 +61,8 @@ def test_cached_json_is_not_served_for_an_html_request(fixture_index, cache_dir)
     assert page.headers["Content-Type"].startswith("text/html")
 
 
-def test_index_runs_revalidate_project_pages(fixture_index, cache_dir):
-    fixture = fixture_index(scenario(etag=True))
+def test_index_runs_revalidate_project_pages(guard_index, cache_dir):
+    fixture = guard_index(scenario(etag=True))
     states = []
     for _ in range(2):
         with Index(fixture.simple_url, fixture.json_api_url, cache_dir=cache_dir) as index:
@@ -71,8 +71,8 @@ def test_index_runs_revalidate_project_pages(fixture_index, cache_dir):
     assert fixture.statuses[2:] == [("/simple/tiny/", 304), ("/pypi/tiny/json", 304)]
 
 
-def test_a_changed_page_is_seen_at_once(fixture_index, cache_dir):
-    fixture = fixture_index(scenario(etag=True))
+def test_a_changed_page_is_seen_at_once(guard_index, cache_dir):
+    fixture = guard_index(scenario(etag=True))
     with Index(fixture.simple_url, fixture.json_api_url, cache_dir=cache_dir) as index:
         assert len(index.project("tiny").files) == 1
     new = scenario(etag=True)
@@ -82,47 +82,47 @@ def test_a_changed_page_is_seen_at_once(fixture_index, cache_dir):
         assert len(index.project("tiny").files) == 2
 
 
-def test_user_agent(fixture_index):
-    fixture = fixture_index(scenario())
+def test_user_agent(guard_index):
+    fixture = guard_index(scenario())
     with make_session(None, 5) as session:
         session.get(fixture.simple_url)
     assert fixture.request_headers[0]["User-Agent"] == USER_AGENT
     assert USER_AGENT.startswith("preupload-guard/")
 
 
-def test_server_errors_are_retried_then_returned(fixture_index):
-    fixture = fixture_index(scenario(fail={"/simple/": "503"}))
+def test_server_errors_are_retried_then_returned(guard_index):
+    fixture = guard_index(scenario(fail={"/simple/": "503"}))
     with make_session(None, 5) as session:
         response = session.get(fixture.simple_url)
     assert response.status_code == 503
     assert fixture.hits("/simple/") == 3
 
 
-def test_client_errors_are_not_retried(fixture_index):
-    fixture = fixture_index(scenario(fail={"/simple/": "403"}))
+def test_client_errors_are_not_retried(guard_index):
+    fixture = guard_index(scenario(fail={"/simple/": "403"}))
     with make_session(None, 5) as session:
         assert session.get(fixture.simple_url).status_code == 403
     assert fixture.hits("/simple/") == 1
 
 
-def test_the_session_timeout_applies_when_the_caller_gives_none(fixture_index):
-    fixture = fixture_index(scenario(fail={"/simple/": "slow"}, slow_seconds=3))
+def test_the_session_timeout_applies_when_the_caller_gives_none(guard_index):
+    fixture = guard_index(scenario(fail={"/simple/": "slow"}, slow_seconds=3))
     started = time.monotonic()
     with make_session(None, 0.2) as session, pytest.raises(requests.ConnectionError):
         session.get(fixture.simple_url)
     assert time.monotonic() - started < 1.5
 
 
-def test_an_unwritable_cache_dir_is_not_fatal(fixture_index, tmp_path):
+def test_an_unwritable_cache_dir_is_not_fatal(guard_index, tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache directory should be")
-    fixture = fixture_index(scenario())
+    fixture = guard_index(scenario())
     with make_session(blocker, 5) as session:
         assert session.get(fixture.simple_url).status_code == 200
 
 
-def test_an_injected_session_is_used_and_left_open(fixture_index):
-    fixture = fixture_index(scenario())
+def test_an_injected_session_is_used_and_left_open(guard_index):
+    fixture = guard_index(scenario())
     session = requests.Session()
     session.headers["User-Agent"] = "custom"
     with Index(fixture.simple_url, session=session) as index:
@@ -133,9 +133,9 @@ def test_an_injected_session_is_used_and_left_open(fixture_index):
     session.close()
 
 
-def test_pages_the_index_lets_cache_are_still_revalidated(fixture_index, cache_dir):
+def test_pages_the_index_lets_cache_are_still_revalidated(guard_index, cache_dir):
     """PyPI's pages carry max-age; a page cached before an upload must not hide it."""
-    fixture = fixture_index(scenario(etag=True, max_age=600))
+    fixture = guard_index(scenario(etag=True, max_age=600))
     with Index(fixture.simple_url, fixture.json_api_url, cache_dir=cache_dir) as index:
         assert len(index.project("tiny").files) == 1
     with Index(fixture.simple_url, fixture.json_api_url, cache_dir=cache_dir) as index:

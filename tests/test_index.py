@@ -67,10 +67,10 @@ def comparable(state: ProjectState) -> ProjectState:
 # -- project pages: formats and sources ------------------------------------------------
 
 
-def test_json_and_html_pages_give_the_same_facts(fixture_index):
+def test_json_and_html_pages_give_the_same_facts(guard_index):
     states = {}
     for mode in ("negotiate", "html-only"):
-        fixture = fixture_index(projects=[sample_project()], mode=mode)
+        fixture = guard_index(projects=[sample_project()], mode=mode)
         with index_for(fixture) as index:
             states[mode] = index.project("foo-bar")
     assert states["negotiate"].sources == ("simple-json", "json-api")
@@ -78,8 +78,8 @@ def test_json_and_html_pages_give_the_same_facts(fixture_index):
     assert comparable(states["negotiate"]) == comparable(states["html-only"])
 
 
-def test_json_page_alone_carries_sizes_times_and_digests(fixture_index):
-    fixture = fixture_index(projects=[sample_project()], json_api=False)
+def test_json_page_alone_carries_sizes_times_and_digests(guard_index):
+    fixture = guard_index(projects=[sample_project()], json_api=False)
     with index_for(fixture, api=False) as index:
         state = index.project("Foo.Bar")
     assert state.sources == ("simple-json",)
@@ -97,8 +97,8 @@ def test_json_page_alone_carries_sizes_times_and_digests(fixture_index):
     assert state.total_size is not None
 
 
-def test_html_page_alone_knows_less_but_never_guesses(fixture_index):
-    fixture = fixture_index(projects=[sample_project()], mode="html-only", json_api=False)
+def test_html_page_alone_knows_less_but_never_guesses(guard_index):
+    fixture = guard_index(projects=[sample_project()], mode="html-only", json_api=False)
     with index_for(fixture, api=False) as index:
         state = index.project("foo-bar")
     assert state.sources == ("simple-html",)
@@ -114,8 +114,8 @@ def test_html_page_alone_knows_less_but_never_guesses(fixture_index):
     assert state.file("foo_bar-2.0-py3-none-any.whl").yanked is True
 
 
-def test_html_data_upload_time_is_read(fixture_index):
-    fixture = fixture_index(
+def test_html_data_upload_time_is_read(guard_index):
+    fixture = guard_index(
         projects=[sample_project()], mode="html-only", json_api=False, html_upload_time=True
     )
     with index_for(fixture, api=False) as index:
@@ -124,12 +124,12 @@ def test_html_data_upload_time_is_read(fixture_index):
     assert state.release("1").created == T0
 
 
-def test_json_api_enriches_an_html_page(fixture_index):
+def test_json_api_enriches_an_html_page(guard_index):
     project = sample_project()
     project.files.append(
         FixtureFile("foo_bar-3.0.tar.gz", packagetype="bdist_dumb", upload_time=T2, size=12345)
     )
-    fixture = fixture_index(projects=[project], mode="html-only")
+    fixture = guard_index(projects=[project], mode="html-only")
     with index_for(fixture) as index:
         state = index.project("foo-bar")
     assert state.display_name == "Foo.Bar"
@@ -146,9 +146,9 @@ def test_json_api_enriches_an_html_page(fixture_index):
     assert fixture.hits("/pypi/foo-bar/json") == 1
 
 
-def test_json_api_404_is_normal(fixture_index):
+def test_json_api_404_is_normal(guard_index):
     # A project without any release: the simple page exists, the JSON API says 404.
-    fixture = fixture_index(projects=[FixtureProject("empty")])
+    fixture = guard_index(projects=[FixtureProject("empty")])
     with index_for(fixture) as index:
         state = index.project("empty")
     assert state.exists and state.files == () and state.releases == {}
@@ -156,18 +156,18 @@ def test_json_api_404_is_normal(fixture_index):
     assert ("/pypi/empty/json", 404) in fixture.statuses
 
 
-def test_files_only_the_json_api_lists_are_kept(fixture_index):
+def test_files_only_the_json_api_lists_are_kept(guard_index):
     # Two servers that disagree: the simple page knows one file, the JSON API three.
-    simple = fixture_index(projects=[FixtureProject("Foo.Bar", [sample_project().files[0]])])
-    api = fixture_index(projects=[sample_project()])
+    simple = guard_index(projects=[FixtureProject("Foo.Bar", [sample_project().files[0]])])
+    api = guard_index(projects=[sample_project()])
     with Index(simple.simple_url, api.json_api_url) as index:
         state = index.project("foo-bar")
     assert [f.filename for f in state.files] == [f.filename for f in sample_project().files]
     assert state.file("foo_bar-2.0-py3-none-any.whl").size is not None
 
 
-def test_releases_are_keyed_by_canonical_version(fixture_index):
-    fixture = fixture_index(projects=[sample_project()], mode="html-only", json_api=False)
+def test_releases_are_keyed_by_canonical_version(guard_index):
+    fixture = guard_index(projects=[sample_project()], mode="html-only", json_api=False)
     with index_for(fixture, api=False) as index:
         state = index.project("foo-bar")
     assert set(state.releases) == {"1", "2"}
@@ -181,7 +181,7 @@ def test_releases_are_keyed_by_canonical_version(fixture_index):
     assert one.has_sdist
 
 
-def test_created_is_the_earliest_upload_only_if_every_file_has_one(fixture_index):
+def test_created_is_the_earliest_upload_only_if_every_file_has_one(guard_index):
     project = FixtureProject(
         "timed",
         [
@@ -192,7 +192,7 @@ def test_created_is_the_earliest_upload_only_if_every_file_has_one(fixture_index
         ],
         empty_releases=["0.1"],
     )
-    fixture = fixture_index(projects=[project])
+    fixture = guard_index(projects=[project])
     with index_for(fixture) as index:
         state = index.project("timed")
     assert state.release("1.0").created == T0
@@ -200,14 +200,14 @@ def test_created_is_the_earliest_upload_only_if_every_file_has_one(fixture_index
     assert state.release("0.1").created is None
 
 
-def test_pep_792_status(fixture_index):
+def test_pep_792_status(guard_index):
     projects = [
         FixtureProject("old", [FixtureFile("old-1.0.tar.gz")], status="archived",
                        status_reason="moved to new"),
         FixtureProject("bad", [FixtureFile("bad-1.0.tar.gz")], status="quarantined"),
     ]
     for mode in ("negotiate", "html-only"):
-        fixture = fixture_index(projects=projects, mode=mode)
+        fixture = guard_index(projects=projects, mode=mode)
         with index_for(fixture) as index:
             old = index.project("old")
             bad = index.project("bad")
@@ -217,24 +217,24 @@ def test_pep_792_status(fixture_index):
         assert ("/simple/bad/", 404) in fixture.statuses
 
 
-def test_unknown_project(fixture_index):
-    fixture = fixture_index(projects=[sample_project()])
+def test_unknown_project(guard_index):
+    fixture = guard_index(projects=[sample_project()])
     with index_for(fixture) as index:
         state = index.project("No_Such.Project")
     assert state == ProjectState(name="no-such-project", exists=False, url=state.url)
     assert fixture.requests == [("/simple/no-such-project/", PROJECT_ACCEPT)]
 
 
-def test_index_moved_redirect_is_followed(fixture_index):
-    fixture = fixture_index(projects=[sample_project()], redirects={"/old/": "/simple/"})
+def test_index_moved_redirect_is_followed(guard_index):
+    fixture = guard_index(projects=[sample_project()], redirects={"/old/": "/simple/"})
     with Index(fixture.url + "old", fixture.json_api_url) as index:
         state = index.project("Foo.Bar")
     assert state.exists and state.url == fixture.simple_url + "foo-bar/"
     assert [path for path, _ in fixture.requests[:2]] == ["/old/foo-bar/", "/simple/foo-bar/"]
 
 
-def test_fixture_redirects_non_normalized_names(fixture_index):
-    fixture = fixture_index(projects=[sample_project()])
+def test_fixture_redirects_non_normalized_names(guard_index):
+    fixture = guard_index(projects=[sample_project()])
     response = requests.get(fixture.simple_url + "Foo.Bar/", timeout=5)
     assert [r.status_code for r in response.history] == [301]
     assert response.url == fixture.simple_url + "foo-bar/"
@@ -243,21 +243,21 @@ def test_fixture_redirects_non_normalized_names(fixture_index):
     assert api.history[0].status_code == 301 and api.json()["info"]["name"] == "Foo.Bar"
 
 
-def test_settings_derive_the_fixture_urls(fixture_index):
-    fixture = fixture_index()
+def test_settings_derive_the_fixture_urls(guard_index):
+    fixture = guard_index()
     target = derive_index_target(fixture.legacy_url)
     assert (target.index_url, target.json_api_url) == (fixture.simple_url, fixture.json_api_url)
 
 
-def test_fixture_serves_files_at_warehouse_paths(fixture_index):
-    fixture = fixture_index(projects=[sample_project()])
+def test_fixture_serves_files_at_warehouse_paths(guard_index):
+    fixture = guard_index(projects=[sample_project()])
     sdist = sample_project().files[0]
     response = requests.get(fixture.url.rstrip("/") + sdist.path, timeout=5)
     assert response.content == b"sdist bytes"
 
 
-def test_a_project_is_fetched_once_even_concurrently(fixture_index):
-    fixture = fixture_index(
+def test_a_project_is_fetched_once_even_concurrently(guard_index):
+    fixture = guard_index(
         projects=[sample_project()], fail={"/simple/foo-bar/": "slow"}, slow_seconds=0.2
     )
     results: list[ProjectState] = []
@@ -282,8 +282,8 @@ def test_a_project_is_fetched_once_even_concurrently(fixture_index):
     assert fixture.hits("/pypi/") == 1
 
 
-def test_user_agent(fixture_index):
-    fixture = fixture_index(projects=[sample_project()])
+def test_user_agent(guard_index):
+    fixture = guard_index(projects=[sample_project()])
     with index_for(fixture) as index:
         index.project("foo-bar")
     assert all(h["User-Agent"].startswith("preupload-guard/") for h in fixture.request_headers)
@@ -322,8 +322,8 @@ def test_unreachable_port():
         ({"/pypi/": "content-type"}, "unexpected content type"),
     ],
 )
-def test_bad_answers_raise(fixture_index, fail, reason):
-    fixture = fixture_index(projects=[sample_project()], fail=fail)
+def test_bad_answers_raise(guard_index, fail, reason):
+    fixture = guard_index(projects=[sample_project()], fail=fail)
     with index_for(fixture, timeout=2) as index:
         with pytest.raises(IndexUnreachable) as info:
             index.project("foo-bar")
@@ -358,9 +358,9 @@ def test_bad_answers_raise(fixture_index, fail, reason):
         ("/pypi/x/json", {"releases": {}}, "'info' is missing"),
     ],
 )
-def test_json_of_the_wrong_shape_raises(fixture_index, path, body, reason):
+def test_json_of_the_wrong_shape_raises(guard_index, path, body, reason):
     content_type = SIMPLE_JSON if path.startswith("/simple/") else "application/json"
-    fixture = fixture_index(
+    fixture = guard_index(
         projects=[FixtureProject("x", [FixtureFile("x-1.tar.gz")])],
         raw_pages={path: (content_type, json.dumps(body).encode())},
     )
@@ -370,14 +370,14 @@ def test_json_of_the_wrong_shape_raises(fixture_index, path, body, reason):
     assert info.value.url == fixture.url.rstrip("/") + path
 
 
-def test_a_foreign_html_page_with_base_and_relative_links(fixture_index):
+def test_a_foreign_html_page_with_base_and_relative_links(guard_index):
     page = b"""<html><head><base href="/files/"><title>Links for X</title></head><body>
     <a href="x-1.0.tar.gz#sha256=ABCDEF"
        data-upload-time="2024-01-02T03:04:05.123456Z">x-1.0.tar.gz</a>
     <a href="sub/x-1.1.tar.gz#md5=123"></a>
     <a>no href</a>
     </body></html>"""
-    fixture = fixture_index(raw_pages={"/simple/x/": ("text/html", page)})
+    fixture = guard_index(raw_pages={"/simple/x/": ("text/html", page)})
     with index_for(fixture, api=False) as index:
         state = index.project("X")
     assert [f.filename for f in state.files] == ["x-1.0.tar.gz", "x-1.1.tar.gz"]
@@ -387,8 +387,8 @@ def test_a_foreign_html_page_with_base_and_relative_links(fixture_index):
     assert state.display_name == "X"
 
 
-def test_slow_server_times_out_quickly(fixture_index):
-    fixture = fixture_index(
+def test_slow_server_times_out_quickly(guard_index):
+    fixture = guard_index(
         projects=[sample_project()], fail={"/simple/": "slow"}, slow_seconds=3
     )
     started = time.monotonic()
@@ -399,8 +399,8 @@ def test_slow_server_times_out_quickly(fixture_index):
     assert fixture.hits("/simple/foo-bar/") == 2  # one read retry at most
 
 
-def test_transient_errors_are_retried(fixture_index):
-    fixture = fixture_index(projects=[sample_project()], fail={"*": "flaky"})
+def test_transient_errors_are_retried(guard_index):
+    fixture = guard_index(projects=[sample_project()], fail={"*": "flaky"})
     with index_for(fixture) as index:
         state = index.project("foo-bar")
     assert state.exists and state.sources == ("simple-json", "json-api")
@@ -419,8 +419,8 @@ def names_scenario(**kwargs: object) -> IndexScenario:
 
 
 @pytest.mark.parametrize("mode", ["negotiate", "html-only"])
-def test_similar_project(fixture_index, mode):
-    fixture = fixture_index(names_scenario(mode=mode))
+def test_similar_project(guard_index, mode):
+    fixture = guard_index(names_scenario(mode=mode))
     with index_for(fixture) as index:
         assert index.similar_project("Toast-ing") == "toasting"
         assert index.similar_project("t0asting") == "toasting"
@@ -433,16 +433,16 @@ def test_similar_project(fixture_index, mode):
     assert fixture.hits("/simple/") == 1  # the list, once
 
 
-def test_similar_project_skips_own_name_but_finds_a_twin(fixture_index):
+def test_similar_project_skips_own_name_but_finds_a_twin(guard_index):
     # Two old projects that already collide: asking as one of them finds the other.
-    fixture = fixture_index(extra_names=["toasting", "Toast-ing"])
+    fixture = guard_index(extra_names=["toasting", "Toast-ing"])
     with index_for(fixture) as index:
         assert index.similar_project("toast_ing") == "toasting"
         assert index.similar_project("TOASTING") == "Toast-ing"
 
 
-def test_root_list_is_cached_on_disk(fixture_index, cache_dir):
-    fixture = fixture_index(names_scenario())
+def test_root_list_is_cached_on_disk(guard_index, cache_dir):
+    fixture = guard_index(names_scenario())
     with index_for(fixture, cache_dir=cache_dir) as index:
         assert index.similar_project("toast1ng") == "toasting"
     assert fixture.hits("/simple/") == 1
@@ -463,8 +463,8 @@ def test_root_list_is_cached_on_disk(fixture_index, cache_dir):
 
 
 @pytest.mark.parametrize("validator", ["etag", "last_modified"])
-def test_stale_root_list_is_revalidated(fixture_index, cache_dir, validator):
-    fixture = fixture_index(names_scenario(**{validator: True}))
+def test_stale_root_list_is_revalidated(guard_index, cache_dir, validator):
+    fixture = guard_index(names_scenario(**{validator: True}))
     with index_for(fixture, cache_dir=cache_dir) as index:
         assert index.similar_project("toast1ng") == "toasting"
     with index_for(fixture, cache_dir=cache_dir, names_ttl=0) as index:
@@ -479,8 +479,8 @@ def test_stale_root_list_is_revalidated(fixture_index, cache_dir, validator):
     assert fixture.hits("/simple/") == 2
 
 
-def test_root_list_without_cache_dir_is_per_instance(fixture_index):
-    fixture = fixture_index(names_scenario())
+def test_root_list_without_cache_dir_is_per_instance(guard_index):
+    fixture = guard_index(names_scenario())
     for _ in range(2):
         with index_for(fixture) as index:
             index.similar_project("a")
@@ -488,8 +488,8 @@ def test_root_list_without_cache_dir_is_per_instance(fixture_index):
     assert fixture.hits("/simple/") == 2
 
 
-def test_corrupt_names_cache_is_refetched(fixture_index, cache_dir):
-    fixture = fixture_index(names_scenario())
+def test_corrupt_names_cache_is_refetched(guard_index, cache_dir):
+    fixture = guard_index(names_scenario())
     with index_for(fixture, cache_dir=cache_dir) as index:
         index.similar_project("x")
     tsv = next((cache_dir / "names").glob("*.tsv"))
@@ -499,9 +499,9 @@ def test_corrupt_names_cache_is_refetched(fixture_index, cache_dir):
     assert fixture.hits("/simple/") == 2
 
 
-def test_root_list_failures_raise(fixture_index):
+def test_root_list_failures_raise(guard_index):
     for fail in ("500", "content-type", "malformed", "wrong-shape"):
-        fixture = fixture_index(names_scenario(fail={"/simple/": fail}))
+        fixture = guard_index(names_scenario(fail={"/simple/": fail}))
         with index_for(fixture, timeout=2) as index:
             with pytest.raises(IndexUnreachable):
                 index.similar_project("toast1ng")
@@ -511,10 +511,10 @@ def test_root_list_failures_raise(fixture_index):
             assert len(fixture.requests) == before
 
 
-def test_large_root_list_is_fast(fixture_index, cache_dir):
+def test_large_root_list_is_fast(guard_index, cache_dir):
     count = 300_000
     names = list(iter_fixture_names(count, prefix="Big.Project"))
-    fixture = fixture_index(extra_names=names)
+    fixture = guard_index(extra_names=names)
     fixture.clear()
     with index_for(fixture, cache_dir=cache_dir) as index:
         started = time.perf_counter()

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from preupload_guard.findings import Severity
-from preupload_guard.testing import FixtureFile, FixtureProject
+from preupload_guard.testing import FixtureFile, FixtureProject, make_wheel, metadata_text
 
-from builders import make_wheel, metadata_text
 from checking import finding, rules, run
 
 
@@ -24,10 +23,10 @@ def test_metadata_error_masks_the_platform_tag(tmp_path: Path) -> None:
         "unsupported-platform-tag")
 
 
-def test_identical_upload_stops_before_later_checks(tmp_path: Path, fixture_index) -> None:
+def test_identical_upload_stops_before_later_checks(tmp_path: Path, guard_index) -> None:
     # A published wheel with a tag PyPI refuses today: re-uploading it is still a no-op.
     wheel = make_wheel(tmp_path, tag="cp312-cp312-linux_x86_64")
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile(wheel.name, content=wheel.read_bytes())])])
     report = run([wheel], index)
     tag = finding(report, "unsupported-platform-tag")

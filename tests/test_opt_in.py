@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from preupload_guard.testing import FixtureFile, FixtureProject
+from preupload_guard.testing import FixtureFile, FixtureProject, make_wheel
 
-from builders import make_wheel
 from checking import rules, run
 
 
-def test_opt_in_rule_needs_its_id(tmp_path: Path, fixture_index) -> None:
+def test_opt_in_rule_needs_its_id(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path, version="1.0.0")
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-1.0.tar.gz", upload_time=datetime.now(timezone.utc))])])
     assert "version-exists" not in rules(run([wheel], index))
     assert "version-exists" not in rules(run([wheel], index, select=["reuse"]))

@@ -11,9 +11,14 @@ import json
 import os
 import subprocess
 import textwrap
+from collections.abc import Mapping
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
-from builders import make_wheel
+from preupload_guard.plugins import DISABLE_AUTOLOAD_ENV, ENTRY_POINT_GROUP
+from preupload_guard.testing import make_wheel
+
 from test_cli import COMMAND
 
 GOOD = '''
@@ -62,10 +67,25 @@ def install_plugin(site: Path, name: str, source: str, version: str = "0.1") -> 
     (info / "entry_points.txt").write_text(f"[preupload_guard]\n{name} = {name}\n")
 
 
+#: Plugins installed in this environment (CI installs the ones under plugins/): their
+#: findings join the subprocess runs here and are left out of the comparisons.
+INSTALLED = frozenset(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def own(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Findings of the built-ins and the plugins these tests write, not installed ones."""
+    return [f for f in findings if f["rule"].split("/", 1)[0] not in INSTALLED]
+
+
+def autoloading(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment without conftest's autoload switch: these tests are about loading."""
+    return {k: v for k, v in environ.items() if k != DISABLE_AUTOLOAD_ENV}
+
+
 def run_with(site: Path, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [COMMAND, *args], cwd=cwd, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "PYTHONPATH": str(site), **env},
+        env={**autoloading(os.environ), "PYTHONPATH": str(site), **env},
     )
 
 
@@ -76,7 +96,7 @@ def test_plugin_rules_findings_and_history(tmp_path: Path) -> None:
     make_wheel(tmp_path)
     result = run_with(site, tmp_path, "check", ".", "--offline", "--format", "json")
     assert result.returncode == 0, result.stderr
-    findings = json.loads(result.stdout)["findings"]
+    findings = own(json.loads(result.stdout)["findings"])
     assert [(f["rule"], f["severity"]) for f in findings] == [
         ("goodplug/no-big-readme", "warning")]
     listing = run_with(site, tmp_path, "plugins")
@@ -86,7 +106,7 @@ def test_plugin_rules_findings_and_history(tmp_path: Path) -> None:
     # Plugin rules can be selected by plugin name, family or id, like built-ins.
     result = run_with(site, tmp_path, "check", ".", "--offline", "--format", "json",
                       "--ignore", "goodplug")
-    assert json.loads(result.stdout)["findings"] == []
+    assert own(json.loads(result.stdout)["findings"]) == []
 
 
 def test_a_crashing_plugin_is_an_error_finding_and_the_run_goes_on(tmp_path: Path) -> None:
@@ -131,14 +151,14 @@ def test_import_error_and_blocking(tmp_path: Path) -> None:
     assert disabled.returncode == 0
 
 
-def test_plugin_history_source_feeds_filename_reused(tmp_path: Path, fixture_index) -> None:
+def test_plugin_history_source_feeds_filename_reused(tmp_path: Path, guard_index) -> None:
     from preupload_guard.testing import FixtureFile, FixtureProject
 
     site = tmp_path / "site"
     site.mkdir()
     install_plugin(site, "goodplug", GOOD)
     make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-0.9.tar.gz")])])
     result = run_with(site, tmp_path, "check", ".", "--format", "json", "--index-url",
                       index.simple_url, "--history", str(tmp_path / "ledger"))

@@ -36,9 +36,8 @@ from preupload_guard.integrations.precommit import (
     sdist_filename,
     skip_reason,
 )
-from preupload_guard.testing import FixtureFile, FixtureIndex, FixtureProject
+from preupload_guard.testing import FixtureFile, FixtureIndex, FixtureProject, make_wheel
 
-from builders import make_wheel
 from checking import rules, run
 from projects import build_project, write_project
 
@@ -166,13 +165,13 @@ def test_skip_message_names_branch_and_patterns() -> None:
 @pytest.mark.parametrize("kind", ["dist", "release", "version"])
 def test_every_hook_skips_off_release_branches_at_once(
     kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str], fixture_index: Callable[..., FixtureIndex],
+    capsys: pytest.CaptureFixture[str], guard_index: Callable[..., FixtureIndex],
 ) -> None:
     # A broken configuration is not even read: the branch decides first.
     (tmp_path / "pyproject.toml").write_text("[tool.preupload-guard]\nno-such-key = 1\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main")
-    index = fixture_index(projects=[])
+    index = guard_index(projects=[])
     status, out, err = hook(kind, *index_args(index), capsys=capsys)
     assert status == 0
     assert out == ""
@@ -287,7 +286,7 @@ def test_sdist_filename_is_normalized() -> None:
 # -- the version hook against an index ---------------------------------------------------
 
 
-def demo_index(fixture_index: Callable[..., FixtureIndex], *released: tuple[str, int],
+def demo_index(guard_index: Callable[..., FixtureIndex], *released: tuple[str, int],
                name: str = "upload-demo") -> FixtureIndex:
     """An index where ``name`` has releases ``(version, age in days)``, sdist and wheel."""
     files = []
@@ -296,7 +295,7 @@ def demo_index(fixture_index: Callable[..., FixtureIndex], *released: tuple[str,
         stem = f"{name.replace('-', '_')}-{version}"
         files += [FixtureFile(f"{stem}.tar.gz", upload_time=when),
                   FixtureFile(f"{stem}-py3-none-any.whl", upload_time=when)]
-    return fixture_index(projects=[FixtureProject(name, files=files)],
+    return guard_index(projects=[FixtureProject(name, files=files)],
                          extra_names=["numpy", "toasting"])
 
 
@@ -313,9 +312,9 @@ def found(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["rule"]: f for f in report["findings"]}
 
 
-def test_released_version_is_an_error(tmp_path: Path, fixture_index, capsys, monkeypatch) -> None:
+def test_released_version_is_an_error(tmp_path: Path, guard_index, capsys, monkeypatch) -> None:
     write_project(tmp_path, "upload-demo", "0.1.0")
-    index = demo_index(fixture_index, ("0.0.9", 40), ("0.1.0", 2))
+    index = demo_index(guard_index, ("0.0.9", 40), ("0.1.0", 2))
     status, report = version_hook(tmp_path, index, capsys, monkeypatch)
     assert status == 1 and report["ok"] is False
     assert list(found(report)) == ["version-exists"]
@@ -328,36 +327,36 @@ def test_released_version_is_an_error(tmp_path: Path, fixture_index, capsys, mon
     assert report["files"][0]["path"].endswith("pyproject.toml")
 
 
-def test_release_is_matched_by_canonical_version(tmp_path: Path, fixture_index, capsys,
+def test_release_is_matched_by_canonical_version(tmp_path: Path, guard_index, capsys,
                                                  monkeypatch) -> None:
     write_project(tmp_path, "upload-demo", "0.1")
-    index = demo_index(fixture_index, ("0.1.0", 2))
+    index = demo_index(guard_index, ("0.1.0", 2))
     status, report = version_hook(tmp_path, index, capsys, monkeypatch)
     assert status == 1 and "version-exists" in found(report)
 
 
-def test_new_version_passes(tmp_path: Path, fixture_index, capsys, monkeypatch) -> None:
+def test_new_version_passes(tmp_path: Path, guard_index, capsys, monkeypatch) -> None:
     write_project(tmp_path, "upload-demo", "0.2.0")
-    index = demo_index(fixture_index, ("0.1.0", 40))
+    index = demo_index(guard_index, ("0.1.0", 40))
     status, report = version_hook(tmp_path, index, capsys, monkeypatch)
     assert status == 0 and report["ok"] is True
     assert report["findings"] == [] and report["skipped"] == []
     assert index.hits("/simple/upload-demo/") == 1
 
 
-def test_new_project_is_noted_and_passes(tmp_path: Path, fixture_index, capsys,
+def test_new_project_is_noted_and_passes(tmp_path: Path, guard_index, capsys,
                                          monkeypatch) -> None:
     write_project(tmp_path, "brand-new-demo", "1.0.0")
-    index = demo_index(fixture_index, ("0.1.0", 40))
+    index = demo_index(guard_index, ("0.1.0", 40))
     status, report = version_hook(tmp_path, index, capsys, monkeypatch)
     assert status == 0
     assert list(found(report)) == ["new-project"]
     assert found(report)["new-project"]["severity"] == "info"
 
 
-def test_local_version_is_an_error(tmp_path: Path, fixture_index, capsys, monkeypatch) -> None:
+def test_local_version_is_an_error(tmp_path: Path, guard_index, capsys, monkeypatch) -> None:
     write_project(tmp_path, "upload-demo", "0.2.0+local")
-    index = demo_index(fixture_index, ("0.1.0", 40))
+    index = demo_index(guard_index, ("0.1.0", 40))
     status, report = version_hook(tmp_path, index, capsys, monkeypatch)
     assert status == 1
     assert list(found(report)) == ["local-version"]
@@ -365,9 +364,9 @@ def test_local_version_is_an_error(tmp_path: Path, fixture_index, capsys, monkey
         found(report)["local-version"]["message"])
 
 
-def test_old_release_is_closed(tmp_path: Path, fixture_index, capsys, monkeypatch) -> None:
+def test_old_release_is_closed(tmp_path: Path, guard_index, capsys, monkeypatch) -> None:
     write_project(tmp_path, "upload-demo", "0.1.0")
-    index = demo_index(fixture_index, ("0.1.0", 20))
+    index = demo_index(guard_index, ("0.1.0", 20))
     status, report = version_hook(tmp_path, index, capsys, monkeypatch)
     assert status == 1
     assert set(found(report)) == {"version-exists", "release-closed"}
@@ -383,37 +382,37 @@ def test_old_release_is_closed(tmp_path: Path, fixture_index, capsys, monkeypatc
     ("demo-", "invalid-project-name", "'demo-' is an invalid value for Name"),
 ])
 def test_name_rules_for_a_new_project(name: str, rule: str, text: str, tmp_path: Path,
-                                      fixture_index, capsys, monkeypatch) -> None:
+                                      guard_index, capsys, monkeypatch) -> None:
     write_project(tmp_path, "placeholder", "1.0.0")
     path = tmp_path / "pyproject.toml"
     path.write_text(path.read_text().replace('"placeholder"', f'"{name}"'))
-    index = demo_index(fixture_index, ("0.1.0", 40))
+    index = demo_index(guard_index, ("0.1.0", 40))
     status, report = version_hook(tmp_path, index, capsys, monkeypatch)
     assert status == 1
     assert text in found(report)[rule]["message"]
 
 
-def test_unreachable_index_is_never_a_pass(tmp_path: Path, fixture_index, capsys,
+def test_unreachable_index_is_never_a_pass(tmp_path: Path, guard_index, capsys,
                                            monkeypatch) -> None:
     write_project(tmp_path, "upload-demo", "0.2.0")
-    index = fixture_index(projects=[], fail={"*": "500"})
+    index = guard_index(projects=[], fail={"*": "500"})
     status, report = version_hook(tmp_path, index, capsys, monkeypatch)
     assert status == 1
     assert "index-unreachable" in found(report)
 
 
-def test_user_ignore_applies_to_the_version_hook(tmp_path: Path, fixture_index, capsys,
+def test_user_ignore_applies_to_the_version_hook(tmp_path: Path, guard_index, capsys,
                                                  monkeypatch) -> None:
     write_project(tmp_path, "upload-demo", "0.1.0",
                   extra='\n[tool.preupload-guard]\nignore = ["version-exists"]\n')
-    index = demo_index(fixture_index, ("0.1.0", 2))
+    index = demo_index(guard_index, ("0.1.0", 2))
     status, report = version_hook(tmp_path, index, capsys, monkeypatch)
     assert status == 0 and report["findings"] == []
 
 
-def test_version_exists_is_opt_in_for_check(tmp_path: Path, fixture_index) -> None:
+def test_version_exists_is_opt_in_for_check(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path, "tinyproj", "1.0.0")
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-1.0.0.tar.gz", upload_time=NOW - timedelta(days=1))])])
     assert "version-exists" not in rules(run([wheel], index))
     assert "version-exists" in rules(run([wheel], index, select=["all", "version-exists"]))
@@ -527,9 +526,9 @@ def write_offline_project(src: Path, version: str, index: FixtureIndex) -> Path:
     return src
 
 
-def test_release_hook_builds_in_isolation_outside_dist(tmp_path: Path, fixture_index,
+def test_release_hook_builds_in_isolation_outside_dist(tmp_path: Path, guard_index,
                                                        monkeypatch, capsys) -> None:
-    index = demo_index(fixture_index, ("0.0.9", 40))
+    index = demo_index(guard_index, ("0.0.9", 40))
     project = write_offline_project(tmp_path / "project", "0.1.0", index)
     monkeypatch.chdir(project)
     monkeypatch.setenv("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/release/1.0")
@@ -657,8 +656,8 @@ def git_project(root: Path, version: str, index: FixtureIndex, branch: str) -> P
 
 @pytest.mark.precommit
 def test_try_repo_every_hook_passes_on_a_release_branch(hook_repo: HookRepo, tmp_path: Path,
-                                                        fixture_index) -> None:
-    index = demo_index(fixture_index, ("0.0.9", 40))
+                                                        guard_index) -> None:
+    index = demo_index(guard_index, ("0.0.9", 40))
     project = git_project(tmp_path / "project", "0.1.0", index, "release/1.0")
     dist_before = sorted((p.name, p.stat().st_mtime_ns) for p in (project / "dist").iterdir())
     # Without a hook id, try-repo runs the whole manifest: at pre-push, all three hooks.
@@ -678,9 +677,9 @@ def test_try_repo_every_hook_passes_on_a_release_branch(hook_repo: HookRepo, tmp
 @pytest.mark.precommit
 @pytest.mark.parametrize("kind", ["dist", "release", "version"])
 def test_try_repo_hook_fails_on_a_release_branch_with_a_local_version(
-    kind: str, hook_repo: HookRepo, tmp_path: Path, fixture_index,
+    kind: str, hook_repo: HookRepo, tmp_path: Path, guard_index,
 ) -> None:
-    index = demo_index(fixture_index, ("0.0.9", 40))
+    index = demo_index(guard_index, ("0.0.9", 40))
     project = git_project(tmp_path / "project", "0.1.0+local", index, "release/1.0")
     push = "release/1.0" if kind == "release" else None
     result = try_repo(hook_repo, project, HOOK_IDS[kind], push=push)
@@ -695,9 +694,9 @@ def test_try_repo_hook_fails_on_a_release_branch_with_a_local_version(
 @pytest.mark.precommit
 @pytest.mark.parametrize("kind", ["dist", "release", "version"])
 def test_try_repo_hook_skips_off_release_branches(
-    kind: str, hook_repo: HookRepo, tmp_path: Path, fixture_index,
+    kind: str, hook_repo: HookRepo, tmp_path: Path, guard_index,
 ) -> None:
-    index = demo_index(fixture_index, ("0.0.9", 40))
+    index = demo_index(guard_index, ("0.0.9", 40))
     # Broken on purpose: off a release branch nothing is checked, so nothing fails.
     project = git_project(tmp_path / "project", "0.1.0+local", index, "main")
     push = "main" if kind == "release" else None

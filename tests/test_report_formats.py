@@ -1,8 +1,8 @@
 """CI-native report formats: GitHub workflow commands, the Markdown job summary, SARIF.
 
-Reports come from real checks of archives built by :mod:`builders` wherever the point is
-what users see; hand-made reports test the edges (annotation limits, escaping, the 1 MiB
-summary cap, hostile filenames). SARIF is validated against the official 2.1.0 schema,
+Reports come from real checks of archives built by :mod:`preupload_guard.testing` wherever
+the point is what users see; hand-made reports test the edges (annotation limits, escaping,
+the 1 MiB summary cap, hostile filenames). SARIF is validated against the official 2.1.0 schema,
 vendored in tests/data so that no test needs the internet.
 """
 
@@ -22,8 +22,8 @@ from preupload_guard.findings import FileSummary
 from preupload_guard.report.github import escape_data, escape_property, render_github
 from preupload_guard.report.markdown import SUMMARY_LIMIT, render_markdown
 from preupload_guard.report.sarif import render_sarif, sarif_log
+from preupload_guard.testing import make_sdist, make_wheel, metadata_text
 
-from builders import make_sdist, make_wheel, metadata_text
 from checking import run
 from test_cli import cli
 

@@ -13,9 +13,8 @@ from preupload_guard.index_facts import ProjectState
 from preupload_guard.naming import stdlib_prohibited, ultranormalize_name
 from preupload_guard.runner import Context
 from preupload_guard.settings import load_settings
-from preupload_guard.testing import FixtureFile, FixtureProject
+from preupload_guard.testing import FixtureFile, FixtureProject, make_wheel, metadata_text
 
-from builders import make_wheel, metadata_text
 from checking import finding, rules, run, skipped
 
 
@@ -33,9 +32,9 @@ def test_ultranormalize() -> None:
         assert ultranormalize_name(spelling) == "t0ast1ng"
 
 
-def test_new_project_with_stdlib_name(tmp_path: Path, fixture_index) -> None:
+def test_new_project_with_stdlib_name(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path, "Os.Path", "1.0")
-    index = fixture_index(projects=[FixtureProject("unrelated")])
+    index = guard_index(projects=[FixtureProject("unrelated")])
     report = run([wheel], index)
     assert finding(report, "new-project").severity is Severity.INFO
     found = finding(report, "stdlib-name")
@@ -45,18 +44,18 @@ def test_new_project_with_stdlib_name(tmp_path: Path, fixture_index) -> None:
     assert not report.ok
 
 
-def test_existing_project_keeps_its_stdlib_name(tmp_path: Path, fixture_index) -> None:
+def test_existing_project_keeps_its_stdlib_name(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path, "test", "2.0")
-    index = fixture_index(projects=[FixtureProject("test", files=[
+    index = guard_index(projects=[FixtureProject("test", files=[
         FixtureFile("test-1.0.tar.gz", upload_time=datetime(2020, 1, 1, tzinfo=timezone.utc))])])
     report = run([wheel], index)
     assert "stdlib-name" not in rules(report)
     assert "new-project" not in rules(report)
 
 
-def test_similar_name_names_the_existing_project(tmp_path: Path, fixture_index) -> None:
+def test_similar_name_names_the_existing_project(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path, "Toast-ing", "1.0")
-    index = fixture_index(projects=[FixtureProject("toasting")],
+    index = guard_index(projects=[FixtureProject("toasting")],
                           extra_names=["numpy", "requests"])
     report = run([wheel], index)
     found = finding(report, "similar-project-name")
@@ -64,9 +63,9 @@ def test_similar_name_names_the_existing_project(tmp_path: Path, fixture_index) 
     assert "too similar to an existing project" in found.message
 
 
-def test_different_enough_name_is_not_similar(tmp_path: Path, fixture_index) -> None:
+def test_different_enough_name_is_not_similar(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path, "toasted", "1.0")
-    index = fixture_index(projects=[FixtureProject("toasting")])
+    index = guard_index(projects=[FixtureProject("toasting")])
     report = run([wheel], index)
     assert "similar-project-name" not in rules(report)
     assert rules(report) == ["new-project"]
@@ -80,25 +79,25 @@ def test_invalid_project_name_is_refused_even_offline(tmp_path: Path) -> None:
     assert "'tinyproj-' is an invalid value for Name." in found.message
 
 
-def test_archived_project_refuses_uploads(tmp_path: Path, fixture_index) -> None:
+def test_archived_project_refuses_uploads(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", status="archived", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", status="archived", files=[
         FixtureFile("tinyproj-0.9.tar.gz")])])
     assert "project-archived" in rules(run([wheel], index))
 
 
-def test_active_project_accepts_uploads(tmp_path: Path, fixture_index) -> None:
+def test_active_project_accepts_uploads(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", status="active", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", status="active", files=[
         FixtureFile("tinyproj-0.9.tar.gz")])])
     assert rules(run([wheel], index)) == []
 
 
-def test_quarantined_status_when_the_index_reports_it(tmp_path: Path, fixture_index) -> None:
+def test_quarantined_status_when_the_index_reports_it(tmp_path: Path, guard_index) -> None:
     # PyPI hides quarantined projects; an index that shows the status gets a clear finding.
     # Drive the built-in hook with a real Index whose facts for the project are known.
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[])
+    index = guard_index(projects=[])
     settings = load_settings({"index_url": index.simple_url, "paths": [str(wheel)]})
     context = Context(settings=settings, now=datetime.now(timezone.utc),
                       index=Index(index.simple_url))

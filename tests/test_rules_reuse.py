@@ -8,9 +8,14 @@ from pathlib import Path
 
 from preupload_guard.checks.reuse import next_post_release
 from preupload_guard.findings import Severity
-from preupload_guard.testing import FixtureFile, FixtureProject
+from preupload_guard.testing import (
+    FixtureFile,
+    FixtureProject,
+    make_sdist,
+    make_wheel,
+    make_zip_sdist,
+)
 
-from builders import make_sdist, make_wheel, make_zip_sdist
 from checking import finding, rules, run
 
 NOW = datetime.now(timezone.utc)
@@ -25,9 +30,9 @@ def published(path: Path, **kwargs) -> FixtureFile:  # type: ignore[no-untyped-d
     return FixtureFile(path.name, content=path.read_bytes(), **kwargs)
 
 
-def test_identical_file_is_info_and_nothing_else(tmp_path: Path, fixture_index) -> None:
+def test_identical_file_is_info_and_nothing_else(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         published(wheel, upload_time=days_ago(400))])])
     report = run([wheel], index)
     assert rules(report) == ["identical-file"]
@@ -37,9 +42,9 @@ def test_identical_file_is_info_and_nothing_else(tmp_path: Path, fixture_index) 
     assert report.files[0].blake2_256 is not None
 
 
-def test_same_name_different_content_is_file_exists(tmp_path: Path, fixture_index) -> None:
+def test_same_name_different_content_is_file_exists(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile(wheel.name, content=b"other bytes", upload_time=days_ago(1))])])
     report = run([wheel], index)
     found = finding(report, "file-exists")
@@ -50,18 +55,18 @@ def test_same_name_different_content_is_file_exists(tmp_path: Path, fixture_inde
     assert not report.ok
 
 
-def test_blake2_is_not_computed_when_not_needed(tmp_path: Path, fixture_index) -> None:
+def test_blake2_is_not_computed_when_not_needed(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-0.9-py3-none-any.whl", upload_time=days_ago(1))])])
     report = run([wheel], index)
     assert report.files[0].sha256 is not None
     assert report.files[0].blake2_256 is None
 
 
-def test_same_content_under_another_name(tmp_path: Path, fixture_index) -> None:
+def test_same_content_under_another_name(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-1.0.0-py2.py3-none-any.whl", content=wheel.read_bytes(),
                     upload_time=days_ago(1))])])
     report = run([wheel], index)
@@ -77,11 +82,11 @@ def test_same_content_twice_in_one_batch(tmp_path: Path) -> None:
     assert rules(report).count("content-exists") == 1
 
 
-def test_filename_in_ledger_but_not_on_index(tmp_path: Path, fixture_index) -> None:
+def test_filename_in_ledger_but_not_on_index(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
     ledger = tmp_path / ".pypi-history"
     ledger.write_text(f"# ours\n{wheel.name}\n")
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-0.9-py3-none-any.whl", upload_time=days_ago(30))])])
     report = run([wheel], index, history=str(ledger))
     found = finding(report, "filename-reused")
@@ -89,10 +94,10 @@ def test_filename_in_ledger_but_not_on_index(tmp_path: Path, fixture_index) -> N
     assert "1.0.0.post1" in (found.hint or "")
 
 
-def test_no_reuse_without_ledger_entry(tmp_path: Path, fixture_index) -> None:
+def test_no_reuse_without_ledger_entry(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
     ledger = tmp_path / ".pypi-history"
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-0.9-py3-none-any.whl", upload_time=days_ago(30))])])
     report = run([wheel], index, history=str(ledger))
     assert "filename-reused" not in rules(report)
@@ -102,11 +107,11 @@ def test_no_reuse_without_ledger_entry(tmp_path: Path, fixture_index) -> None:
     assert text.rstrip().endswith("tinyproj-0.9-py3-none-any.whl")
 
 
-def test_ledger_merges_index_filenames(tmp_path: Path, fixture_index) -> None:
+def test_ledger_merges_index_filenames(tmp_path: Path, guard_index) -> None:
     ledger = tmp_path / "ledger.txt"
     ledger.write_text("zzz-1.0.tar.gz\naaa-1.0.tar.gz\n")
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-0.9.tar.gz", upload_time=days_ago(30))])])
     run([wheel], index, history=str(ledger))
     entries = [line for line in ledger.read_text().splitlines() if not line.startswith("#")]
@@ -125,49 +130,49 @@ def _release(version_files: list[str], created: datetime) -> FixtureProject:
         FixtureFile(name, upload_time=created) for name in version_files])
 
 
-def test_release_older_than_14_days_is_closed(tmp_path: Path, fixture_index) -> None:
+def test_release_older_than_14_days_is_closed(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path, tag="cp313-cp313-win_amd64")
-    index = fixture_index(projects=[_release(["tinyproj-1.0.0.tar.gz"], days_ago(15))])
+    index = guard_index(projects=[_release(["tinyproj-1.0.0.tar.gz"], days_ago(15))])
     found = finding(run([wheel], index), "release-closed")
     assert "Uploading new files to releases older than 14 days is not allowed." in found.message
     assert "1.0.0.post1" in (found.hint or "")
 
 
-def test_release_13_days_old_is_open(tmp_path: Path, fixture_index) -> None:
+def test_release_13_days_old_is_open(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path, tag="cp313-cp313-win_amd64")
-    index = fixture_index(projects=[_release(["tinyproj-1.0.0.tar.gz"], days_ago(13))])
+    index = guard_index(projects=[_release(["tinyproj-1.0.0.tar.gz"], days_ago(13))])
     assert "release-closed" not in rules(run([wheel], index))
 
 
-def test_release_matched_by_canonical_version(tmp_path: Path, fixture_index) -> None:
+def test_release_matched_by_canonical_version(tmp_path: Path, guard_index) -> None:
     # Our 1.0.0 joins the index's release 1.0.
     wheel = make_wheel(tmp_path, version="1.0.0")
-    index = fixture_index(projects=[_release(["tinyproj-1.0.tar.gz"], days_ago(20))])
+    index = guard_index(projects=[_release(["tinyproj-1.0.tar.gz"], days_ago(20))])
     assert "release-closed" in rules(run([wheel], index))
     other = make_wheel(tmp_path, version="1.0.1")
     assert "release-closed" not in rules(run([other], index))
 
 
-def test_identical_file_in_old_release_is_not_closed(tmp_path: Path, fixture_index) -> None:
+def test_identical_file_in_old_release_is_not_closed(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         published(wheel, upload_time=days_ago(100))])])
     assert rules(run([wheel], index)) == ["identical-file"]
 
 
-def test_release_with_unknown_creation_warns(tmp_path: Path, fixture_index) -> None:
+def test_release_with_unknown_creation_warns(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject(
+    index = guard_index(projects=[FixtureProject(
         "tinyproj", files=[FixtureFile("tinyproj-0.9.tar.gz", upload_time=days_ago(50))],
         empty_releases=["1.0.0"])])
     found = finding(run([wheel], index), "release-closed")
     assert found.severity is Severity.WARNING
 
 
-def test_second_sdist_for_a_release(tmp_path: Path, fixture_index) -> None:
+def test_second_sdist_for_a_release(tmp_path: Path, guard_index) -> None:
     sdist = make_sdist(tmp_path)
     wheel = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-1.0.0.zip", upload_time=days_ago(1))])])
     report = run([wheel, sdist], index)
     assert rules(report, sdist.name) == ["duplicate-sdist"]

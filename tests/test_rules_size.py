@@ -8,9 +8,8 @@ import pytest
 
 from preupload_guard.findings import Severity
 from preupload_guard.settings import ConfigError
-from preupload_guard.testing import FixtureFile, FixtureProject
+from preupload_guard.testing import FixtureFile, FixtureProject, make_wheel, make_wheel_of_size
 
-from builders import make_wheel, make_wheel_of_size
 from checking import finding, rules, run, skipped
 
 MiB = 1024**2
@@ -63,9 +62,9 @@ def test_near_limit_warning_threshold(tmp_path: Path) -> None:
     assert rules(report, below.name) == []
 
 
-def test_larger_file_on_index_proves_a_granted_limit(tmp_path: Path, fixture_index) -> None:
+def test_larger_file_on_index_proves_a_granted_limit(tmp_path: Path, guard_index) -> None:
     path = make_wheel_of_size(tmp_path, LIMIT + 1, version="2.0")
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-1.0-py3-none-any.whl", size=150 * MiB),
     ])])
     report = run([path], index)
@@ -82,18 +81,18 @@ def _project_of_total(total: int) -> FixtureProject:
     ])
 
 
-def test_project_total_exactly_at_limit_passes(tmp_path: Path, fixture_index) -> None:
+def test_project_total_exactly_at_limit_passes(tmp_path: Path, guard_index) -> None:
     path = make_wheel(tmp_path)
-    index = fixture_index(projects=[_project_of_total(10 * GiB - path.stat().st_size)])
+    index = guard_index(projects=[_project_of_total(10 * GiB - path.stat().st_size)])
     report = run([path], index)
     assert "project-too-large" not in rules(report)
     assert "size-near-limit" in rules(report)
     assert report.ok
 
 
-def test_project_total_over_limit_is_refused(tmp_path: Path, fixture_index) -> None:
+def test_project_total_over_limit_is_refused(tmp_path: Path, guard_index) -> None:
     path = make_wheel(tmp_path)
-    index = fixture_index(projects=[_project_of_total(10 * GiB - path.stat().st_size + 1)])
+    index = guard_index(projects=[_project_of_total(10 * GiB - path.stat().st_size + 1)])
     report = run([path], index)
     found = finding(report, "project-too-large")
     assert "Project size too large. Limit for project 'tinyproj' total size is 10 GB." in (
@@ -102,27 +101,27 @@ def test_project_total_over_limit_is_refused(tmp_path: Path, fixture_index) -> N
     assert not report.ok
 
 
-def test_project_limit_counts_the_batch_in_upload_order(tmp_path: Path, fixture_index) -> None:
+def test_project_limit_counts_the_batch_in_upload_order(tmp_path: Path, guard_index) -> None:
     wheel = make_wheel(tmp_path)
     sdist_like = make_wheel(tmp_path, tag="py2.py3-none-any")
     room = wheel.stat().st_size  # exactly one of the two fits
-    index = fixture_index(projects=[_project_of_total(10 * GiB - room)])
+    index = guard_index(projects=[_project_of_total(10 * GiB - room)])
     report = run([wheel, sdist_like], index)
     refused = [f.file for f in report.findings if f.rule == "project-too-large"]
     assert len(refused) == 1
 
 
-def test_granted_project_limit(tmp_path: Path, fixture_index) -> None:
+def test_granted_project_limit(tmp_path: Path, guard_index) -> None:
     path = make_wheel(tmp_path)
-    index = fixture_index(projects=[_project_of_total(10 * GiB)])
+    index = guard_index(projects=[_project_of_total(10 * GiB)])
     report = run([path], index, project_limit="20 GiB")
     assert "project-too-large" not in rules(report)
 
 
-def test_project_total_unknown_is_skipped_not_passed(tmp_path: Path, fixture_index) -> None:
+def test_project_total_unknown_is_skipped_not_passed(tmp_path: Path, guard_index) -> None:
     # An HTML-only index without a JSON API (pypiserver-like) lists no sizes.
     path = make_wheel(tmp_path)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile("tinyproj-0.9-py3-none-any.whl")])], mode="html-only", json_api=False)
     report = run([path], index, json_api_url=None)
     assert "project-too-large" in skipped(report)

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard.testing import FixtureFile, FixtureProject
+from preupload_guard.testing import FixtureFile, FixtureProject, make_wheel
 
-from builders import make_wheel
 from test_credentials import mint
 from test_upload import guard
 from upload_server import UploadServer
@@ -35,13 +34,13 @@ def assert_no_token_text(token: str, *texts: str, files: list[Path] = ()) -> Non
 
 
 @pytest.fixture
-def setup(tmp_path: Path, fixture_index):  # type: ignore[no-untyped-def]
+def setup(tmp_path: Path, guard_index):  # type: ignore[no-untyped-def]
     """A wheel of tinyproj, and an index that already has it byte for byte (so that a run
     whose token passes ends without uploading: the fixture index accepts no uploads)."""
     dist = tmp_path / "dist"
     dist.mkdir()
     wheel = make_wheel(dist)
-    index = fixture_index(projects=[FixtureProject("tinyproj", files=[
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
         FixtureFile(wheel.name, content=wheel.read_bytes(), upload_time=NOW)])])
     home = tmp_path / "home"
     home.mkdir()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import tarfile
 import zipfile
@@ -299,6 +300,61 @@ class _InflatingReader:
             self._pos += len(data)
             size -= len(data)
         return b"".join(out)
+
+
+class MemberStream:
+    """One archive member's content as a read-only binary stream (see ``iter_streams``).
+
+    Reading never goes past the member's listed size; zipfile/tarfile/zlib errors met while
+    reading become :class:`ArchiveError` naming the member, so a plugin needs to catch only
+    that.
+    """
+
+    def __init__(self, raw: BinaryIO, member: Member,
+                 errors: tuple[type[BaseException], ...], *, backward: bool) -> None:
+        self._raw = raw
+        self._errors = errors
+        self._backward = backward
+        self.member = member
+
+    def _fail(self, exc: BaseException) -> ArchiveError:
+        name = self.member.name
+        return ArchiveError(f"cannot read {name}: {exc or type(exc).__name__}", member=name)
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return self._raw.read(size)
+        except ArchiveError:
+            raise
+        except self._errors as exc:
+            raise self._fail(exc) from None
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        """Move within the member; ``io.UnsupportedOperation`` for a backward move in a tar.
+
+        A tar member lies inside one compressed stream that cannot be rewound, so only
+        forward moves are allowed there (an OSError the caller can fall back on, not an
+        ArchiveError: the archive is fine).
+        """
+        if not self._backward:
+            target = offset + (self._raw.tell() if whence == 1 else 0)
+            if whence == 2 or target < self._raw.tell():
+                raise io.UnsupportedOperation("a tar member stream seeks forward only")
+        try:
+            return self._raw.seek(offset, whence)
+        except ArchiveError:
+            raise
+        except self._errors as exc:
+            raise self._fail(exc) from None
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
 
 
 def _tar_kind(info: tarfile.TarInfo) -> str:
@@ -586,6 +642,63 @@ class ArchiveReader:
             yield from self._iter_zip(predicate, limit)
         else:
             yield from self._iter_tar(predicate, limit)
+
+    def iter_streams(
+        self, predicate: Callable[[Member], bool]
+    ) -> Iterator[tuple[Member, MemberStream]]:
+        """Yield ``(member, stream)`` for regular-file members chosen by ``predicate``.
+
+        For checks that look at every byte of every member (secret scanners, binary
+        header readers) without holding a whole member in memory: read the stream in
+        chunks. A stream never yields more than the member's listed size, its read errors
+        come out as :class:`ArchiveError` naming the member, and it is valid only until the
+        next item is requested. Tar member streams seek forward only (
+        ``io.UnsupportedOperation`` on a backward move); zip member streams may also seek
+        backward, by decompressing again from the member's start.
+        Bound the time you spend yourself: a member may declare gigabytes.
+        """
+        if self.kind == "zip":
+            try:
+                zf = self._open_zip()
+            except _ZIP_ERRORS as exc:
+                raise ArchiveError(f"cannot read from the zip file: {exc}",
+                                   pypi_status=_zip_status(exc)) from None
+            with zf:
+                for info in zf.infolist():
+                    member = self._by_name.get(info.filename)
+                    if member is None or not member.is_file or not predicate(member):
+                        continue
+                    try:
+                        fh = zf.open(info)
+                    except _ZIP_ERRORS as exc:
+                        raise ArchiveError(
+                            f"cannot read {info.filename} from the zip file: "
+                            f"{exc or type(exc).__name__}",
+                            pypi_status=_zip_status(exc), member=info.filename) from None
+                    with fh:
+                        yield member, MemberStream(fh, member,  # type: ignore[arg-type]
+                                                   _ZIP_ERRORS, backward=True)
+            return
+        try:
+            with self.path.open("rb") as raw:
+                tf, _stream = self._open_tar(raw)
+                with tf:
+                    for info in tf:
+                        tf.members = []
+                        member = Member(info.name, info.size, kind=_tar_kind(info),
+                                        sparse=info.issparse())
+                        if not member.is_file or not predicate(member):
+                            continue
+                        fh = tf.extractfile(info)
+                        if fh is None:
+                            continue
+                        yield member, MemberStream(fh, member,  # type: ignore[arg-type]
+                                                   _TAR_ERRORS, backward=False)
+        except ArchiveError:
+            raise
+        except _TAR_ERRORS as exc:
+            raise ArchiveError(f"cannot read from the tar file: {exc or type(exc).__name__}",
+                               pypi_status=400) from None
 
     def _iter_zip(
         self, predicate: Callable[[Member], bool], limit: int

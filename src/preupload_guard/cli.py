@@ -300,8 +300,10 @@ def _cmd_rules(args: argparse.Namespace) -> int:
             console.print(escape(textwrap.fill(rule.fix, 88)))
         return EXIT_OK
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("rule", "family", "severity", "index", "summary"):
-        table.add_column(column)
+    # Ids and families are copied into --select/--ignore: they never wrap; summaries do.
+    for column in ("rule", "family", "severity", "index"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("summary")
     for rule in sorted(manager.rules.values(), key=lambda r: (r.family, r.id)):
         table.add_row(rule.id, rule.family, rule.severity.value,
                       "yes" if rule.needs_index else "", escape(rule.summary))

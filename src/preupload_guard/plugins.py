@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import traceback
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from typing import Any
@@ -63,7 +63,21 @@ class HookResult:
 class PluginManager:
     """Loads plugins, collects their rules, and calls hooks with crash isolation."""
 
-    def __init__(self, *, load_entry_points: bool | None = None, blocked: Iterable[str] = ()):
+    def __init__(
+        self,
+        *,
+        load_entry_points: bool | None = None,
+        blocked: Iterable[str] = (),
+        extra: Mapping[str, object] | None = None,
+    ):
+        """Register the built-ins, then ``extra`` plugins, then the entry-point plugins.
+
+        ``extra`` maps names to plugin objects (modules, classes, instances) registered as
+        if an entry point of that name had loaded them: their rules are namespaced
+        ``NAME/rule-id``. The testing kit uses it to test a plugin that is not installed.
+        ``load_entry_points`` defaults to "unless PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD is
+        set"; ``blocked`` names are never registered (``-p no:NAME``).
+        """
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.rules: dict[str, Rule] = {}
@@ -76,6 +90,10 @@ class PluginManager:
             module = importlib.import_module(module_name)
             short = module_name.rsplit(".", 1)[-1]
             self._register(module, f"builtin:{short}", builtin=True)
+        for name, plugin in (extra or {}).items():
+            if self.pm.is_blocked(name):
+                continue
+            self._register(plugin, name, builtin=False)
         if load_entry_points is None:
             load_entry_points = not os.environ.get(DISABLE_AUTOLOAD_ENV)
         if load_entry_points:

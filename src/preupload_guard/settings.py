@@ -179,13 +179,17 @@ def read_pyproject(path: Path) -> dict[str, Any]:
         return {}
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    table = data.get("tool", {}).get("preupload-guard", {})
+    return validate_table(data.get("tool", {}).get("preupload-guard", {}), str(path))
+
+
+def validate_table(table: Any, source: str) -> dict[str, Any]:
+    """Check that ``table`` is a ``[tool.preupload-guard]`` table with known keys only."""
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [tool.preupload-guard] must be a table")
+        raise ConfigError(f"{source}: [tool.preupload-guard] must be a table")
     unknown = sorted(set(table) - _CONFIG_KEYS)
     if unknown:
         raise ConfigError(
-            f"{path}: unknown key(s) in [tool.preupload-guard]: {', '.join(unknown)} "
+            f"{source}: unknown key(s) in [tool.preupload-guard]: {', '.join(unknown)} "
             f"(known: {', '.join(sorted(_CONFIG_KEYS))})"
         )
     return table
@@ -298,19 +302,24 @@ def load_settings(
     cwd: Path | None = None,
     environ: Mapping[str, str] | None = None,
     project_dir: Path | None = None,
+    table: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Merge the command line (``cli``; ``None`` means "not given") over the pyproject table.
 
     ``cli`` uses the config key names with ``_`` for ``-``. The table is read from
     ``project_dir/pyproject.toml`` (default: the working directory), and paths in it are
     relative to that directory; paths on the command line are relative to ``cwd``.
-    Raises :class:`ConfigError`.
+    ``table`` stands in for the pyproject table when given (the testing kit's ``config=``);
+    it is validated the same way. Raises :class:`ConfigError`.
     """
     cwd = cwd or Path.cwd()
     project_dir = project_dir or cwd
     env = os.environ if environ is None else environ
     config_path = project_dir / "pyproject.toml"
-    table = read_pyproject(config_path)
+    if table is None:
+        table = read_pyproject(config_path)
+    else:
+        table = validate_table(dict(table), "config")
 
     def given(key: str) -> bool:
         value = cli.get(key.replace("-", "_"))

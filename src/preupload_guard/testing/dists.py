@@ -1,8 +1,10 @@
-"""Build real wheels and sdists in temp dirs for the tests, good ones and broken ones.
+"""Build real wheels and sdists for tests, good ones and deliberately broken ones.
 
-Written with :mod:`zipfile` and :mod:`tarfile` (fast, and the only way to make the broken
-archives the rules are about). Every knob defaults to a valid artifact, so a test changes
-exactly the one thing it is about.
+Written with :mod:`zipfile` and :mod:`tarfile` rather than a build backend: it is fast, and
+it is the only way to make the broken archives that rules are about (a RECORD that lies, a
+missing WHEEL file, a truncated zip). Every knob defaults to a valid artifact, so a test
+changes exactly the one thing it is about. :class:`DistFactory` binds the functions to one
+output directory; the pytest fixture ``guard_dists`` is one of those.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 DEFAULT_README = "A tiny project\n==============\n\nIt does very little, well.\n"
 
@@ -66,13 +69,22 @@ def make_wheel(
     omit: Sequence[str] = (),
     extra_dist_info: Mapping[str, bytes] | None = None,
     record: bytes | None = None,
+    tamper: Mapping[str, bytes] | None = None,
     compression: int = zipfile.ZIP_DEFLATED,
     padding: int = 0,
 ) -> Path:
-    """A wheel; ``omit`` drops dist-info files by name (``"WHEEL"``, ``"RECORD"``, ...).
+    """A wheel of ``name`` and ``version``; every argument after them breaks one thing.
 
-    ``padding`` adds an incompressible (stored) member of that many bytes, to make a file
-    of a chosen size without spending time on compression.
+    * ``files``: the members outside the dist-info directory (default: one
+      ``NAME/__init__.py``).
+    * ``metadata``: the METADATA text (default :func:`metadata_text`).
+    * ``omit``: dist-info files to leave out by name (``"WHEEL"``, ``"RECORD"``, ...).
+    * ``extra_dist_info``: more dist-info files (``entry_points.txt``, ``licenses/LICENSE``).
+    * ``record``: RECORD's bytes as given instead of the computed ones.
+    * ``tamper``: member contents swapped in *after* RECORD was computed, so RECORD lists
+      the wrong digests and sizes for them (a member not in ``files`` is added unlisted).
+    * ``padding`` adds an incompressible (stored) member of that many bytes, to make a file
+      of a chosen size without spending time on compression.
     """
     norm = name.lower().replace("-", "_").replace(".", "_")
     filename = filename or wheel_filename(name, version, tag)
@@ -102,6 +114,7 @@ def make_wheel(
             lines.append(f"{dist_info}/RECORD,,")
             record = ("\n".join(lines) + "\n").encode()
         members[f"{dist_info}/RECORD"] = record
+    members.update(tamper or {})
     path = Path(directory) / filename
     with zipfile.ZipFile(path, "w", compression=compression) as zf:
         for member, data in members.items():
@@ -186,3 +199,53 @@ def sized_file(path: Path, size: int) -> Path:
     with open(path, "wb") as fh:
         fh.truncate(size)
     return path
+
+
+def truncated(path: Path, keep: int, directory: Path | None = None) -> Path:
+    """A copy of ``path`` cut after ``keep`` bytes (negative: that many bytes fewer).
+
+    The copy keeps the file name (so the rules see a wheel or an sdist) and lands in a
+    ``truncated/`` directory next to the original unless ``directory`` is given.
+    """
+    data = Path(path).read_bytes()
+    out_dir = Path(directory) if directory is not None else Path(path).parent / "truncated"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / Path(path).name
+    out.write_bytes(data[:keep])
+    return out
+
+
+class DistFactory:
+    """The builders above, writing into one directory (created on first use).
+
+    ``wheel()``, ``sdist()``, ``zip_sdist()``, ``wheel_of_size()`` take the same arguments as
+    :func:`make_wheel`, :func:`make_sdist`, :func:`make_zip_sdist` and
+    :func:`make_wheel_of_size`; ``sized()`` makes a non-archive file of exactly ``size`` bytes
+    and ``truncated()`` a cut-short copy of an archive. Each returns the file's path.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def _dir(self) -> Path:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self.directory
+
+    def wheel(self, name: str = "tinyproj", version: str = "1.0.0", **kwargs: Any) -> Path:
+        return make_wheel(self._dir(), name, version, **kwargs)
+
+    def sdist(self, name: str = "tinyproj", version: str = "1.0.0", **kwargs: Any) -> Path:
+        return make_sdist(self._dir(), name, version, **kwargs)
+
+    def zip_sdist(self, name: str = "tinyproj", version: str = "1.0.0", **kwargs: Any) -> Path:
+        return make_zip_sdist(self._dir(), name, version, **kwargs)
+
+    def wheel_of_size(self, size: int, name: str = "tinyproj", version: str = "1.0.0",
+                      **kwargs: Any) -> Path:
+        return make_wheel_of_size(self._dir(), size, name, version, **kwargs)
+
+    def sized(self, filename: str, size: int) -> Path:
+        return sized_file(self._dir() / filename, size)
+
+    def truncated(self, path: Path, keep: int) -> Path:
+        return truncated(path, keep, self._dir() / "truncated")

@@ -1,0 +1,58 @@
+"""The testing kit: build distributions, serve a package index, run the checks.
+
+For preupload-guard's own tests and for plugin authors. Three parts, each usable without
+pytest:
+
+* :mod:`.dists`: real wheels and sdists, valid by default, broken on request
+  (:func:`make_wheel`, :func:`make_sdist`, :class:`DistFactory`, ...);
+* :mod:`.index`: :class:`FixtureIndex`, a real HTTP package index on 127.0.0.1 serving a
+  chosen state (:class:`IndexScenario` of :class:`FixtureProject` and :class:`FixtureFile`);
+* :mod:`.run`: :func:`run_check`, the checks with plugins passed as objects and the config
+  table passed as a dict, returning a :class:`CheckRun`.
+
+Under pytest, :mod:`.plugin` (registered through the ``pytest11`` entry point) wraps them in
+the fixtures ``guard_dists``, ``guard_index`` and ``guard_check``. See docs/plugins.md.
+"""
+
+from __future__ import annotations
+
+from .dists import (
+    DEFAULT_README,
+    DistFactory,
+    make_sdist,
+    make_wheel,
+    make_wheel_of_size,
+    make_zip_sdist,
+    metadata_text,
+    sized_file,
+    truncated,
+    wheel_filename,
+)
+from .index import (
+    FixtureFile,
+    FixtureIndex,
+    FixtureProject,
+    IndexScenario,
+    iter_fixture_names,
+)
+from .run import CheckRun, run_check
+
+__all__ = [
+    "DEFAULT_README",
+    "CheckRun",
+    "DistFactory",
+    "FixtureFile",
+    "FixtureIndex",
+    "FixtureProject",
+    "IndexScenario",
+    "iter_fixture_names",
+    "make_sdist",
+    "make_wheel",
+    "make_wheel_of_size",
+    "make_zip_sdist",
+    "metadata_text",
+    "run_check",
+    "sized_file",
+    "truncated",
+    "wheel_filename",
+]
