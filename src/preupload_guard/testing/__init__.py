@@ -12,30 +12,58 @@ pytest:
 
 Under pytest, :mod:`.plugin` (registered through the ``pytest11`` entry point) wraps them in
 the fixtures ``guard_dists``, ``guard_index`` and ``guard_check``. See docs/plugins.md.
+
+The names below are imported on first use: pytest imports this package (through
+:mod:`.plugin`) in every run of an environment where preupload-guard is installed, and
+that must not cost the index client's imports when no fixture is used.
 """
 
 from __future__ import annotations
 
-from .dists import (
-    DEFAULT_README,
-    DistFactory,
-    make_sdist,
-    make_wheel,
-    make_wheel_of_size,
-    make_zip_sdist,
-    metadata_text,
-    sized_file,
-    truncated,
-    wheel_filename,
-)
-from .index import (
-    FixtureFile,
-    FixtureIndex,
-    FixtureProject,
-    IndexScenario,
-    iter_fixture_names,
-)
-from .run import CheckRun, run_check
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .dists import (
+        DEFAULT_README,
+        DistFactory,
+        make_sdist,
+        make_wheel,
+        make_wheel_of_size,
+        make_zip_sdist,
+        metadata_text,
+        sized_file,
+        truncated,
+        wheel_filename,
+    )
+    from .index import (
+        FixtureFile,
+        FixtureIndex,
+        FixtureProject,
+        IndexScenario,
+        iter_fixture_names,
+    )
+    from .run import CheckRun, run_check
+
+_WHERE = {
+    "DEFAULT_README": "dists",
+    "DistFactory": "dists",
+    "make_sdist": "dists",
+    "make_wheel": "dists",
+    "make_wheel_of_size": "dists",
+    "make_zip_sdist": "dists",
+    "metadata_text": "dists",
+    "sized_file": "dists",
+    "truncated": "dists",
+    "wheel_filename": "dists",
+    "FixtureFile": "index",
+    "FixtureIndex": "index",
+    "FixtureProject": "index",
+    "IndexScenario": "index",
+    "iter_fixture_names": "index",
+    "CheckRun": "run",
+    "run_check": "run",
+}
 
 __all__ = [
     "DEFAULT_README",
@@ -56,3 +84,16 @@ __all__ = [
     "truncated",
     "wheel_filename",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})
