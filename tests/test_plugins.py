@@ -121,7 +121,9 @@ def test_a_crashing_plugin_is_an_error_finding_and_the_run_goes_on(tmp_path: Pat
     rules = [f["rule"] for f in findings]
     assert "file-too-large" in rules  # other checks still ran
     crash = next(f for f in findings if f["rule"] == "plugin-error")
-    assert "crashplug" in crash["message"] and "RuntimeError: kaboom" in crash["message"]
+    assert crash["message"].startswith("plugin 'crashplug' raised RuntimeError: kaboom in "
+                                       "preupload_guard_check_artifact at crashplug.py:")
+    assert crash["file"] == "tinyproj-1.0.0-py3-none-any.whl"
 
 
 def test_misspelled_hook_is_caught_at_load_time(tmp_path: Path) -> None:

@@ -168,6 +168,35 @@ def test_run_check_with_a_plugin_object_and_its_settings(tmp_path: Path) -> None
         run_check(wheel, autoload=False).finding("nothing")
 
 
+class _Crashing:
+    @hookimpl
+    def preupload_guard_rules(self) -> list[Rule]:
+        return [Rule("never", "crash", Severity.ERROR, "Never reported")]
+
+    @hookimpl
+    def preupload_guard_check_artifact(self, artifact):  # type: ignore[no-untyped-def]
+        raise KeyError("boom")
+
+
+def test_a_crash_is_reported_once_and_selecting_the_plugin_cannot_hide_it(
+        tmp_path: Path) -> None:
+    wheel = make_wheel(tmp_path)
+    for options in ({}, {"select": ["crashy"]}, {"ignore": ["crashy"]}):
+        run = run_check(wheel, plugins={"crashy": _Crashing()}, autoload=False, **options)
+        if options.get("ignore"):
+            assert run.rules == []  # an ignored plugin is not called at all
+            continue
+        assert run.rules == ["plugin-error"], options
+        message = run.finding("plugin-error").message
+        assert message.startswith("plugin 'crashy' raised KeyError: 'boom' in "
+                                  "preupload_guard_check_artifact"), message
+        assert run.finding("plugin-error").file == wheel.name
+        # PyPI would accept the file: the verdict does not call this a refusal.
+        assert "No refusal by the index predicted, but checks failed" in run.text
+    assert run_check(wheel, plugins={"crashy": _Crashing()}, autoload=False,
+                     ignore=["plugin-error"]).rules == []
+
+
 class _Misspelled:
     @hookimpl
     def preupload_guard_check_artefact(self, artifact):  # type: ignore[no-untyped-def]

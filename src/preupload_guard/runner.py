@@ -130,6 +130,10 @@ class Policy:
         rule = self.rules.get(rule_id)
         if rule is None:
             return True
+        if rule.id == PLUGIN_ERROR:
+            # A plugin that failed means checks did not run: `--select secrets` must not
+            # turn that into a pass. Only naming the rule itself in --ignore hides it.
+            return PLUGIN_ERROR not in self.ignore
         if rule.opt_in and rule.id not in self.select:
             return False
         if self.select and not any(self._matches(rule, t) for t in self.select):
@@ -384,6 +388,10 @@ def run_checks(
         def collect(hook: str, file: str | None, **kwargs: Any) -> None:
             try:
                 for result in manager.call(hook, context=context, skip=idle, **kwargs):
+                    if isinstance(result.value, Finding) and result.value.rule == PLUGIN_ERROR:
+                        # The manager's own report of a crash: already complete.
+                        findings.append(replace(result.value, file=result.value.file or file))
+                        continue
                     got, skipped = _normalize_results(manager, result.plugin, result.value, file)
                     findings.extend(got)
                     skips.extend(skipped)

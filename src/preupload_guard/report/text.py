@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from ..findings import Finding, Report, Severity
 from ..settings import format_size
+from . import verdict
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _LABEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
@@ -72,16 +73,6 @@ def render_text(report: Report, stream: TextIO, *, color: bool | None = None) ->
             reasons.setdefault(skip.reason, []).append(skip.rule)
         for reason, rules in reasons.items():
             console.print(f"[dim]skipped {', '.join(rules)}: {escape(reason)}[/]")
-    errors = report.count(Severity.ERROR)
-    warnings = report.count(Severity.WARNING)
-    infos = report.count(Severity.INFO)
-    refused = len({f.file for f in report.findings if f.severity is Severity.ERROR and f.file})
-    counts = f"{errors} error(s), {warnings} warning(s), {infos} note(s)"
-    if report.ok:
-        console.print(f"[bold green]No refusal predicted[/] for {len(report.files)} file(s): "
-                      f"{counts}.")
-    else:
-        console.print(
-            f"[bold red]The index would refuse {refused} of {len(report.files)} file(s)[/]: "
-            f"{counts}."
-        )
+    head, _, counts = verdict(report).partition(": ")
+    style = "bold green" if report.ok else "bold red"
+    console.print(f"[{style}]{escape(head)}[/]: {counts}")
