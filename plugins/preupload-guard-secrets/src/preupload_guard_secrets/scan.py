@@ -1,0 +1,263 @@
+"""Scan one distribution file: member names first, then every member's bytes, streaming.
+
+Bounds, all per distribution file and configurable (:mod:`.config`): at most
+``max-member-size`` bytes of any one member, ``max-total-size`` bytes in all, and
+``time-limit`` seconds of wall-clock time. Whatever a bound leaves unscanned is reported
+(``scan-incomplete``), never skipped silently; so is a member whose content cannot be
+read. An archive that cannot be opened at all is left to preupload-guard's own
+``invalid-archive`` rule: there is nothing to scan.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from preupload_guard import Finding
+from preupload_guard.archives import ArchiveError, Member
+from preupload_guard.artifact import Artifact
+from preupload_guard.settings import format_size
+
+from .config import TABLE, SecretsConfig
+from .detectors import AWS_KEY, PRIVATE_KEY, TOKEN
+from .paths import PEM_OR_KEY_REASON, git_dir, is_pem_or_key, sensitive_name
+from .stream import Hit, StreamScan
+
+SENSITIVE_FILE = "sensitive-file"
+SCAN_INCOMPLETE = "scan-incomplete"
+
+#: Bytes read from a member stream at a time.
+CHUNK = 1024 * 1024
+#: Findings listed per distribution file; the rest are counted per rule.
+MAX_FINDINGS_PER_FILE = 100
+#: Member names listed in a scan-incomplete message.
+LISTED = 5
+
+#: The clock of the time limit (a module attribute, so that tests can replace it).
+monotonic = time.monotonic
+
+_PLURAL = {TOKEN: "tokens", AWS_KEY: "AWS keys", PRIVATE_KEY: "private keys",
+           SENSITIVE_FILE: "sensitive files"}
+
+
+@dataclass
+class _Findings:
+    """The findings of one file, capped; what the cap hides is counted per rule."""
+
+    filename: str
+    limit: int = MAX_FINDINGS_PER_FILE
+    items: list[Finding] = field(default_factory=list)
+    hidden: Counter[str] = field(default_factory=Counter)
+
+    def add(self, rule: str, message: str, hint: str | None = None, *, count: int = 1) -> None:
+        """Add a finding that stands for ``count`` occurrences (a summary: more than 1).
+
+        ``scan-incomplete`` findings are never hidden: what was not scanned must be said.
+        """
+        if len(self.items) >= self.limit and rule != SCAN_INCOMPLETE:
+            self.hidden[rule] += count
+            return
+        self.items.append(Finding(rule=rule, message=message, hint=hint, file=self.filename))
+
+    def finish(self) -> list[Finding]:
+        out = list(self.items)
+        for rule, count in sorted(self.hidden.items()):
+            out.append(Finding(
+                rule=rule, file=self.filename,
+                message=f"{count} more {_PLURAL.get(rule, rule)} not listed (at most "
+                        f"{self.limit} findings are listed per file)",
+                hint="Fix the findings listed first, then run again.",
+            ))
+        return out
+
+
+def sdist_top(members: Sequence[Member]) -> str | None:
+    """The single top-level directory all members share, if there is one."""
+    tops = {m.name.lstrip("/").split("/", 1)[0] for m in members}
+    if len(tops) != 1:
+        return None
+    top = tops.pop()
+    return top if any("/" in m.name.strip("/") for m in members) else None
+
+
+def _members(count: int) -> str:
+    return f"{count} member" + ("" if count == 1 else "s")
+
+
+def _list(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:LISTED])
+    return shown + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
+
+
+_ACTION = {
+    TOKEN: "Remove it and revoke the token now",
+    AWS_KEY: "Remove it and deactivate the access key in IAM now",
+    PRIVATE_KEY: "Remove the key and replace it wherever it is trusted",
+}
+
+
+def _hint(rule: str, fingerprint: str) -> str:
+    return (f"{_ACTION[rule]}: it may already be public. A fake value for tests can be "
+            f'allowed with allow-secrets = ["{fingerprint}"] in {TABLE}.')
+
+
+def _hit_message(name: str, hit: Hit, binary: bool) -> str:
+    where = f"{name} (byte offset {hit.offset})" if binary else f"{name}:{hit.line}"
+    secret = hit.secret
+    if hit.rule == PRIVATE_KEY:
+        detail = f"key material not shown, {secret.short_fingerprint}"
+    else:
+        detail = f"{secret.length} chars, {secret.short_fingerprint}"
+    return f"{where}: {secret.label} {secret.masked} ({detail})"
+
+
+SENSITIVE_HINT = (
+    "Exclude it from the distribution (MANIFEST.in exclude/prune, or the build backend's "
+    "exclude setting) and rotate any credential it held. A harmless fixture can be allowed "
+    f"by path (allow in {TABLE})."
+)
+
+
+def scan_artifact(
+    artifact: Artifact,
+    config: SecretsConfig,
+    *,
+    clock: Callable[[], float] | None = None,
+) -> list[Finding]:
+    """Every finding about ``artifact``; never raises for a bad archive.
+
+    ``clock`` (default :data:`monotonic`) measures the time limit.
+    """
+    clock = clock or monotonic
+    try:
+        reader = artifact.archive()
+    except ArchiveError:
+        return []  # invalid-archive (a built-in rule) says why; there is nothing to scan
+    members = reader.members
+    top = sdist_top(members) if artifact.is_sdist else None
+    out = _Findings(artifact.filename)
+
+    def allowed(member: Member) -> bool:
+        return config.allows_member(member.name, top)
+
+    # -- names ---------------------------------------------------------------------------
+    git_dirs: Counter[str] = Counter()
+    for member in members:
+        if allowed(member):
+            continue
+        repo = git_dir(member.name, is_dir=member.is_dir)
+        if repo is not None:
+            git_dirs[repo] += 1
+            continue
+        if member.is_dir:
+            continue
+        reason = sensitive_name(member.name)
+        if reason is not None:
+            out.add(SENSITIVE_FILE, f"{member.name}: {reason}", SENSITIVE_HINT)
+    for repo, count in git_dirs.items():
+        out.add(SENSITIVE_FILE,
+                f"{repo}/: a Git repository directory ({_members(count)}): its history, "
+                "configuration (remote URLs may carry credentials) and objects, including "
+                "files deleted long ago", SENSITIVE_HINT)
+
+    # -- content ---------------------------------------------------------------------------
+    def wanted(member: Member) -> bool:
+        return member.size > 0 and not allowed(member)
+
+    candidates = [m for m in members if m.is_file and wanted(m)]
+    deadline = clock() + config.time_limit
+    total = 0
+    visited = 0
+    capped: list[str] = []  # members scanned only up to max-member-size
+    unreadable: list[str] = []
+    stop: str | None = None  # why scanning stopped early
+    cut_short: str | None = None  # the member a stop interrupted
+    try:
+        for member, stream in reader.iter_streams(wanted):
+            if clock() > deadline:
+                stop = f"the time limit ({config.time_limit:g} s, time-limit) was reached"
+                break
+            if total >= config.max_total_size:
+                stop = (f"max-total-size ({format_size(config.max_total_size)}) was "
+                        "reached")
+                break
+            visited += 1
+            budget = min(member.size, config.max_member_size, config.max_total_size - total)
+            pem_or_key = is_pem_or_key(member.name)
+            scan = StreamScan(is_allowed=config.allows_secret, watch_pem=pem_or_key)
+            try:
+                while scan.size < budget:
+                    chunk = stream.read(min(CHUNK, budget - scan.size))
+                    if not chunk:
+                        break
+                    scan.feed(chunk, last=scan.size + len(chunk) >= budget)
+                    if clock() > deadline and scan.size < member.size:
+                        stop = (f"the time limit ({config.time_limit:g} s, time-limit) was "
+                                "reached")
+                        cut_short = member.name
+                        break
+            except ArchiveError as exc:
+                reason = str(exc).removeprefix(f"cannot read {member.name}: ")
+                unreadable.append(f"{member.name} ({reason})")
+            scan.close()  # a no-op when the last feed closed it
+            total += scan.size
+            _report_hits(out, member.name, scan)
+            if pem_or_key and not scan.saw_pem_block and PRIVATE_KEY not in scan.rules_found:
+                out.add(SENSITIVE_FILE, f"{member.name}: {PEM_OR_KEY_REASON}", SENSITIVE_HINT)
+            if stop is None and scan.size < member.size and scan.size == budget:
+                if budget == config.max_member_size:
+                    capped.append(f"{member.name} ({format_size(member.size)})")
+                else:
+                    stop = (f"max-total-size ({format_size(config.max_total_size)}) was "
+                            "reached")
+                    cut_short = member.name
+            if stop is not None:
+                break
+    except ArchiveError as exc:
+        stop = f"the archive could not be read further ({exc})"
+
+    # -- what was not scanned ----------------------------------------------------------------
+    if capped:
+        out.add(SCAN_INCOMPLETE,
+                f"{_members(len(capped))} scanned only up to max-member-size "
+                f"({format_size(config.max_member_size)}): {_list(capped)}",
+                f"Raise max-member-size in {TABLE}, or allow these members if you know what "
+                "they hold.")
+    if unreadable:
+        out.add(SCAN_INCOMPLETE,
+                f"{_members(len(unreadable))} could not be read to the end: "
+                f"{_list(unreadable)}",
+                "The archive is damaged: rebuild it.")
+    if stop is not None:
+        rest = candidates[visited:]
+        for member in rest:
+            if is_pem_or_key(member.name):
+                out.add(SENSITIVE_FILE,
+                        f"{member.name}: a .pem/.key file whose content was not scanned",
+                        SENSITIVE_HINT)
+        parts = []
+        if cut_short is not None:
+            parts.append(f"{cut_short} was scanned only in part")
+        if rest:
+            size = sum(m.size for m in rest)
+            parts.append(f"{_members(len(rest))} ({format_size(size)}) not scanned: "
+                         f"{_list([m.name for m in rest])}")
+        if parts:
+            out.add(SCAN_INCOMPLETE,
+                    f"scanning stopped because {stop}; " + "; ".join(parts),
+                    f"Raise the bound in {TABLE} (max-total-size, time-limit), or allow "
+                    "members you know are safe, such as large data files.")
+    return out.finish()
+
+
+def _report_hits(out: _Findings, name: str, scan: StreamScan) -> None:
+    binary = bool(scan.binary)
+    for hit in scan.hits:
+        out.add(hit.rule, _hit_message(name, hit, binary),
+                _hint(hit.rule, hit.secret.short_fingerprint))
+    for rule, count in sorted(scan.extra.items()):
+        out.add(rule, f"{name}: {count} more {_PLURAL[rule]} in this member not listed (at "
+                      f"most {scan.max_hits} findings are listed per member)",
+                f"{_ACTION[rule]}: it may already be public.", count=count)

@@ -1,0 +1,159 @@
+"""The streaming scanner: chunk boundaries, line numbers, caps, and bounded regex work."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+import secrets_support as support
+from preupload_guard_secrets.detectors import DETECTORS, MAX_MATCH
+from preupload_guard_secrets.scan import CHUNK
+from preupload_guard_secrets.stream import OVERLAP, StreamScan
+
+
+def scan_in(data: bytes, sizes: list[int] | int) -> StreamScan:
+    """Feed ``data`` in pieces of the given sizes (repeated), then close."""
+    scan = StreamScan()
+    pos, step = 0, 0
+    while pos < len(data):
+        size = sizes if isinstance(sizes, int) else sizes[step % len(sizes)]
+        scan.feed(data[pos:pos + size])
+        pos += size
+        step += 1
+    scan.close()
+    return scan
+
+
+def located(scan: StreamScan) -> list[tuple[str, int, int]]:
+    return [(hit.rule, hit.offset, hit.line) for hit in scan.hits]
+
+
+def filler(size: int) -> bytes:
+    """Text lines of 64 bytes: easy to compute line numbers."""
+    line = b"x" * 63 + b"\n"
+    return (line * (size // 64 + 1))[:size]
+
+
+def document() -> tuple[bytes, list[tuple[str, int, int]]]:
+    """Secrets of every kind spread over ~200 KiB, with their expected positions."""
+    parts: list[bytes] = []
+    expected: list[tuple[str, int, int]] = []
+    secrets = [
+        ("token", support.github_token()),
+        ("token", support.pypi_token()),
+        ("token", support.github_pat()),
+        ("aws-key", support.aws_key_id()),
+        ("private-key", support.private_key("EC ")),
+        ("token", support.pypi_token(test=True)),
+    ]
+    rng = random.Random(7)
+    offset, line = 0, 1
+    for rule, secret in secrets:
+        pad = filler(rng.randrange(20_000, 40_000)) + b" "
+        parts.append(pad)
+        offset += len(pad)
+        line += pad.count(b"\n")
+        expected.append((rule, offset, line))
+        data = secret.encode() + b"\n"
+        parts.append(data)
+        offset += len(data)
+        line += data.count(b"\n")
+    return b"".join(parts), expected
+
+
+def test_overlap_covers_the_longest_possible_match():
+    longest = {
+        "pypi": b"pypi-" + b"AgE" + b"A" * 5000,
+        "github": b"ghp_" + b"A" * 251,
+        "github-pat": b"github_pat_" + b"A" * 251,
+        "private-key": (b"-----BEGIN AAAAAAAAAAAA BBBBBBBBBBBB CCCCCCCCCCCC PRIVATE KEY BLOCK"
+                        b"-----"
+                        + b"\\n" * 8
+                        + (b"H" * 41 + b":" + b"v" * 200 + b"\\n" * 8) * 8
+                        + b"\\n" * 2100),  # escaped line breaks: 2 bytes per repetition
+    }
+    for detector in DETECTORS:
+        if detector.name in longest:
+            match = detector.regex.match(longest[detector.name])
+            assert match is not None, detector.name
+            assert len(match.group(0)) <= MAX_MATCH, detector.name
+    assert OVERLAP >= MAX_MATCH
+
+
+@pytest.mark.parametrize("sizes", [CHUNK, 1, 333, 4096, OVERLAP, OVERLAP + 1, [1000, 17, 9000]])
+def test_any_chunking_finds_the_same_secrets_once(sizes):
+    data, expected = document()
+    if sizes == 1:  # byte by byte: keep it quick
+        data = data[expected[1][1] - 300: expected[1][1] + 500]
+        base = expected[1][1] - 300
+        lines_before = data[:300].count(b"\n")
+        scan = scan_in(data, 1)
+        assert [(r, o) for r, o, _ in located(scan)] == [("token", 300)]
+        assert scan.hits[0].line == lines_before + 1
+        assert base > 0
+        return
+    assert located(scan_in(data, sizes)) == expected
+
+
+@pytest.mark.parametrize("shift", [-200, -41, -40, -39, -20, -1, 0, 1, OVERLAP - 1, OVERLAP])
+def test_secret_across_the_chunk_boundary_is_found_once_with_its_line(shift):
+    token = support.github_token().encode()
+    start = CHUNK + shift - len(token) // 2
+    head = filler(start - 1) + b" "
+    data = head + token + b"\n" + filler(CHUNK)
+    scan = scan_in(data, CHUNK)
+    assert located(scan) == [("token", start, head.count(b"\n") + 1)]
+
+
+def test_private_key_spanning_chunks_is_found_once():
+    key = support.private_key("OPENSSH ").encode()
+    start = CHUNK - 100
+    head = filler(start)
+    scan = scan_in(head + key + filler(5000), CHUNK)
+    assert located(scan) == [("private-key", start, head.count(b"\n") + 1)]
+
+
+def test_hits_are_capped_per_member_and_the_rest_counted():
+    token = support.github_token().encode()
+    scan = scan_in((token + b"\n") * 25, 100)
+    assert len(scan.hits) == 10
+    assert scan.extra == {"token": 15}
+    assert [hit.line for hit in scan.hits] == list(range(1, 11))
+
+
+def test_allowed_fingerprints_are_dropped_before_counting():
+    a, b = support.github_token(seed=1).encode(), support.github_token(seed=2).encode()
+    first = scan_in(a + b"\n" + b, 64)
+    allowed = first.hits[0].secret.fingerprint[:12]
+    scan = StreamScan(is_allowed=lambda fp: fp.startswith(allowed))
+    scan.feed(a + b"\n" + b)
+    scan.close()
+    assert [(hit.line, hit.secret) for hit in scan.hits] == [(2, first.hits[1].secret)]
+
+
+def test_feed_after_close_is_an_error():
+    scan = StreamScan()
+    scan.close()
+    with pytest.raises(ValueError):
+        scan.feed(b"x")
+
+
+ADVERSARIAL = {
+    "pem-headers": (b"-----BEGIN A B C PRIVATE KEY-----\nX-Y: " + b"a" * 199 + b"\n") * 4000,
+    "pem-body-dashes": (b"-----BEGIN PRIVATE KEY-----\n" + b"A\\n" * 30 + b"-\n") * 8000,
+    "github-runs": (b"ghp_" + b"a" * 300 + b" ") * 3000,
+    "pat-runs": (b"github_pat_" + b"_" * 300 + b"!") * 3000,
+    "pypi-runs": (b"pypi-AgE" + b"-" * 60 + b".") * 15000,
+    "aws-assignments": (b"aws_secret_access_key = '" + b"a" * 39 + b"'\n") * 15000,
+    "aws-ids": b"AKIA" * 250_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_adversarial_content_scans_in_linear_time(name):
+    data = ADVERSARIAL[name][: 1024 * 1024]
+    started = time.perf_counter()
+    scan_in(data, CHUNK)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2.0, f"{name}: {elapsed:.2f} s for 1 MiB"
