@@ -1,0 +1,47 @@
+"""preupload-guard-wheel-inspect: deep wheel checks built on wheel-inspect.
+
+Registered through the ``preupload_guard`` entry-point group under the name
+``wheel-inspect``, so its rules are ``wheel-inspect/record-hash``, ``wheel-inspect/dist-info``
+and so on, and its settings live in ``[tool.preupload-guard.plugins.wheel-inspect]``.
+
+Importing this module is cheap (``preupload-guard rules`` and ``plugins`` pay nothing for
+it): wheel-inspect, which imports readme-renderer, is loaded on the first wheel checked.
+Sdists and files the core cannot open are left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from preupload_guard import Finding, Rule, hookimpl
+from preupload_guard.archives import ArchiveError
+
+from .config import PLUGIN_NAME, Config
+from .rules import RULES
+
+if TYPE_CHECKING:
+    from preupload_guard.artifact import Artifact
+    from preupload_guard.runner import Context
+
+__version__ = "0.1.0"
+__all__ = ["PLUGIN_NAME", "RULES", "__version__"]
+
+
+@hookimpl
+def preupload_guard_rules() -> list[Rule]:
+    return RULES
+
+
+@hookimpl
+def preupload_guard_check_artifact(artifact: Artifact, context: Context) -> Iterator[Finding]:
+    if not artifact.is_wheel:
+        return
+    config = Config.from_mapping(context.settings.plugin_config(PLUGIN_NAME))
+    try:
+        reader = artifact.archive()
+    except ArchiveError:
+        return  # the core's invalid-archive rule reports it
+    from .inspection import Inspection
+
+    yield from Inspection(artifact, reader, config).run()
