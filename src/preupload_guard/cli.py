@@ -1,4 +1,5 @@
-"""Command line: ``preupload-guard check | upload | build | hook | rules | plugins``.
+"""Command line: ``preupload-guard check | upload | build | hook | size | limit-request |
+rules | plugins``.
 
 Exit status: 0 no error finding, 1 at least one error finding, 2 usage error, unreadable
 configuration or internal failure, 3 (``upload``, ``build``) the wrapped tool failed. Bad
@@ -325,6 +326,104 @@ def _cmd_plugins(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if manager.load_errors else EXIT_OK
 
 
+def add_size_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``size`` and ``limit-request``: the index (for the project's total
+    and its release cadence) and the limits, as ``check`` spells them, plus the format."""
+    parser.add_argument("paths", nargs="*", metavar="FILE_OR_DIR_OR_GLOB",
+                        help="distribution files, directories or globs (default: dist)")
+    target = parser.add_argument_group("target index")
+    target.add_argument("-r", "--repository", help="repository name in .pypirc, as for twine")
+    target.add_argument("--repository-url", help="upload URL, as for twine")
+    target.add_argument("--config-file", help="the .pypirc to read (default ~/.pypirc)")
+    target.add_argument("--index-url", help="simple API root (…/simple/)")
+    target.add_argument("--json-api-url", help="root of a PyPI-style JSON API, for upload "
+                        "times (release cadence) and sizes")
+    target.add_argument("--offline", action="store_true", default=None,
+                        help="ask no index: the project's total and release cadence are "
+                        "then unknown")
+    target.add_argument("--timeout", type=float, help="seconds per index request")
+    target.add_argument("--cache-dir", help="HTTP cache directory")
+    limits = parser.add_argument_group("limits")
+    limits.add_argument("--upload-limit", metavar="SIZE",
+                        help="per-file limit granted to the project (default 100 MiB)")
+    limits.add_argument("--project-limit", metavar="SIZE",
+                        help="total size limit granted to the project (default 10 GiB)")
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", choices=("text", "json"), default="text",
+                     help="output format (default text)")
+    out.add_argument("--output", metavar="PATH", help="also write the output to PATH")
+    out.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                     help="show tracebacks of internal errors")
+
+
+def size_settings(args: argparse.Namespace) -> Settings:
+    """Settings for ``size``/``limit-request`` (the pyproject table fills the gaps)."""
+    return load_settings({
+        "paths": list(args.paths) or ["dist"],
+        "repository": args.repository,
+        "repository_url": args.repository_url,
+        "config_file": args.config_file,
+        "index_url": args.index_url,
+        "json_api_url": args.json_api_url,
+        "upload_limit": args.upload_limit,
+        "project_limit": args.project_limit,
+        "offline": args.offline,
+        "cache_dir": args.cache_dir,
+        "timeout": args.timeout,
+        "progress": False,
+    })
+
+
+def _write_output(path: str | None, text: str) -> None:
+    if path is None:
+        return
+    target = Path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc}") from None
+
+
+def _cmd_size(args: argparse.Namespace) -> int:
+    """``size``: what takes the space in each file, the fixes, the guideline check."""
+    import io
+
+    from .report.size import render_size_json, render_size_text
+    from .size_report import build_size_report
+
+    report = build_size_report(size_settings(args))
+    if args.format == "json":
+        text = render_size_json(report, args.top)
+        sys.stdout.write(text)
+    else:
+        render_size_text(report, sys.stdout, top=args.top)
+        if args.output is None:
+            return EXIT_OK
+        buffer = io.StringIO()
+        render_size_text(report, buffer, color=False, top=args.top)
+        text = buffer.getvalue()
+    _write_output(args.output, text)
+    return EXIT_OK
+
+
+def _cmd_limit_request(args: argparse.Namespace) -> int:
+    """``limit-request``: the draft on stdout (ready to paste), the assessment on stderr."""
+    from .report.size import render_drafts, render_limit_request_json, render_limit_request_notes
+    from .size_report import build_limit_request
+
+    result = build_limit_request(size_settings(args), kind=args.kind,
+                                 tool=f"preupload-guard {__version__}")
+    if args.format == "json":
+        text = render_limit_request_json(result)
+    else:
+        text = render_drafts(result)
+        render_limit_request_notes(result, sys.stderr)
+    sys.stdout.write(text)
+    _write_output(args.output, text)
+    return EXIT_OK
+
+
 def check_parser(prog: str = "preupload-guard check") -> argparse.ArgumentParser:
     """A stand-alone parser for ``check``'s options (``twine guard`` uses it)."""
     parser = _Parser(prog=prog, description=CHECK_DESCRIPTION)
@@ -382,6 +481,28 @@ def build_parser() -> argparse.ArgumentParser:
     hook = sub.add_parser("hook", help="pre-commit hooks (dist, release, version); they act "
                           "on release branches only", description=precommit.HOOK_DESCRIPTION)
     precommit.configure_parser(hook)
+
+    size = sub.add_parser("size", help="what takes the space in each file, against the "
+                          "limits", description="Break each file down: the largest members "
+                          "by kind (native libraries, debug information, model weights, JARs "
+                          "and executables, embedded runtimes, duplicates, tests, .pyc), what "
+                          "each usual fix would save, and, for a file near or over its limit, "
+                          "whether a limit request would likely be granted.")
+    add_size_options(size)
+    size.add_argument("--top", type=int, default=10, metavar="N",
+                      help="largest members shown per file (default 10)")
+    size.set_defaults(func=_cmd_size)
+
+    request = sub.add_parser("limit-request", help="draft a file-size or project-size limit "
+                             "request (Markdown, never filed)",
+                             description="Draft the text of a limit request for PyPI's "
+                             "support tracker, from the files and the index: Markdown on "
+                             "stdout, ready to paste once every [FILL IN: ...] placeholder is "
+                             "filled; the honest assessment goes to stderr. Nothing is filed.")
+    add_size_options(request)
+    request.add_argument("--kind", choices=("auto", "file", "project"), default="auto",
+                         help="which request: auto (whatever is needed), file or project")
+    request.set_defaults(func=_cmd_limit_request)
 
     rules = sub.add_parser("rules", help="list the rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id")

@@ -5,6 +5,11 @@ greater than the project's effective limit: ``max(100 MiB, granted)`` per file a
 ``max(10 GiB, granted)`` for the total of every current file of every release. Granted limits
 are private; the user states them with ``--upload-limit`` / ``--project-limit``, and a file
 already on the index that is larger than the stated limit proves a larger grant.
+
+A file over or near its limit also gets an explanation: the three biggest contributors to
+its size and the fix that saves the most (:mod:`..size_breakdown`). That breakdown reads
+the file's members, so it is computed only for those files: every other file costs nothing
+more than its size from the file system.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from ..artifact import Artifact
 from ..findings import Finding, Rule, Severity, Skipped
 from ..hookspecs import hookimpl
 from ..settings import GiB, MiB, format_size
+from ..size_breakdown import breakdown_of
 
 if TYPE_CHECKING:
     from ..runner import Context
@@ -42,7 +48,8 @@ RULES = [
             "split optional parts into extra packages), or request a file-size limit "
             "increase on PyPI's support tracker before releasing. If the project already "
             "has a larger limit, record it with --upload-limit (or upload-limit in "
-            "[tool.preupload-guard])."
+            "[tool.preupload-guard]). `preupload-guard size FILE` shows what takes the space "
+            "and what each fix saves; `preupload-guard limit-request FILE` drafts the request."
         ),
         step=STEP,
     ),
@@ -81,10 +88,42 @@ RULES = [
         ),
         fix=(
             "Start reducing the size now, or request a limit increase on PyPI's support "
-            "tracker well before the release that needs it."
+            "tracker well before the release that needs it. `preupload-guard size FILE` "
+            "shows what takes the space; `preupload-guard limit-request FILE` drafts the "
+            "request."
         ),
     ),
 ]
+
+
+def explain_size(artifact: Artifact) -> tuple[str, str]:
+    """What takes the space: a message suffix naming the three biggest contributors, and a
+    hint prefix with the fix that saves the most (both empty when the file cannot be read).
+
+    Never raises: the explanation must not hide the refusal it explains, and an archive
+    that cannot be read is reported by the archive rules.
+    """
+    try:
+        breakdown = breakdown_of(artifact)
+    except Exception:  # a broken archive, or a bug here: the finding stands without it
+        return "", ""
+    parts = []
+    for c in breakdown.contributors(3):
+        example = f", e.g. {c.example}" if c.example else ""
+        removable = " removable" if c.kind in ("debug-info", "duplicates") else ""
+        parts.append(f"{c.label} {format_size(c.compressed)}{removable} "
+                     f"({c.members} member{'s' if c.members != 1 else ''}{example})")
+    message = f" Biggest contributors: {'; '.join(parts)}." if parts else ""
+    best = breakdown.best_fix()
+    hint = ""
+    if best is not None and best.saving:
+        hint = f"Biggest saving, {best.label} ({format_size(best.saving)}): {best.fix} "
+    return message, hint
+
+
+def _more(artifact: Artifact) -> str:
+    return (f" `preupload-guard size {artifact.filename}` shows the whole breakdown; "
+            f"`preupload-guard limit-request {artifact.filename}` drafts a limit request.")
 
 
 def _limit_text(limit: int, unit: int, label: str) -> str:
@@ -129,23 +168,27 @@ def preupload_guard_check_artifact(artifact: Artifact, context: Context) -> Iter
                 )
                 return
             message += evident + ", and this file is larger still."
+        contributors, fix = explain_size(artifact)
         yield Finding(
             "file-too-large",
-            message,
+            message + contributors,
             artifact.filename,
             hint=(
-                f"Reduce the file below {format_size(limit)}, or request a file-size limit "
+                f"{fix}Reduce the file below {format_size(limit)}, or request a file-size limit "
                 "increase on PyPI's support tracker; if the project already has one, pass "
-                "--upload-limit."
+                "--upload-limit." + _more(artifact)
             ),
         )
     elif artifact.size >= NEAR_LIMIT_RATIO * limit:
+        contributors, fix = explain_size(artifact)
         yield Finding(
             "size-near-limit",
             f"{artifact.filename} is {format_size(artifact.size)}, "
-            f"{artifact.size / limit:.0%} of the {format_size(limit)} per-file limit.",
+            f"{artifact.size / limit:.0%} of the {format_size(limit)} per-file limit."
+            + contributors,
             artifact.filename,
-            hint="Reduce the size or request a limit increase before the next release needs it.",
+            hint=(f"{fix}Reduce the size or request a limit "
+                  "increase before the next release needs it." + _more(artifact)),
         )
 
 
