@@ -148,6 +148,11 @@ def test_import_error_and_blocking(tmp_path: Path) -> None:
     assert "brokenplug" in result.stdout and "ModuleNotFoundError" in result.stdout
     blocked = run_with(site, tmp_path, "check", ".", "--offline", "-p", "no:brokenplug")
     assert blocked.returncode == 0, blocked.stdout
+    assert run_with(site, tmp_path, "plugins").returncode == 1
+    listing = run_with(site, tmp_path, "plugins", "-p", "no:brokenplug")
+    assert listing.returncode == 0, listing.stderr
+    assert "brokenplug  (blocked by -p no:brokenplug)" in listing.stdout
+    assert run_with(site, tmp_path, "rules", "-p", "no:brokenplug").returncode == 0
     disabled = run_with(site, tmp_path, "check", ".", "--offline",
                         PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD="1")
     assert disabled.returncode == 0

@@ -283,7 +283,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
     from .plugins import PluginManager
 
-    manager = PluginManager()
+    manager = PluginManager(blocked=blocked_plugins(args.plugin_blocks))
     console = Console(highlight=False, soft_wrap=True)
     if args.rule:
         rule = manager.rules.get(args.rule)
@@ -315,12 +315,15 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 def _cmd_plugins(args: argparse.Namespace) -> int:
     from .plugins import PluginManager
 
-    manager = PluginManager()
+    blocked = blocked_plugins(args.plugin_blocks)
+    manager = PluginManager(blocked=blocked)
     for info in manager.plugin_infos():
         origin = "built-in" if info.builtin else f"{info.distribution or '?'} {info.version or ''}"
         print(f"{info.name}  ({origin.strip()})")
         for rule in info.rules:
             print(f"    {rule}")
+    for name in blocked:
+        print(f"{name}  (blocked by -p no:{name})")
     for finding in manager.load_errors:
         print(f"error: {finding.message}", file=sys.stderr)
     return EXIT_FINDINGS if manager.load_errors else EXIT_OK
@@ -506,9 +509,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = sub.add_parser("rules", help="list the rules, or explain one")
     rules.add_argument("rule", nargs="?", help="a rule id")
-    rules.set_defaults(func=_cmd_rules)
-
     plugins = sub.add_parser("plugins", help="list installed plugins, their versions and rules")
+    for listing in (rules, plugins):
+        listing.add_argument("-p", "--plugin", dest="plugin_blocks", action="append",
+                             metavar="no:NAME", default=[],
+                             help="leave a plugin out, as check's -p no:NAME does")
+    rules.set_defaults(func=_cmd_rules)
     plugins.set_defaults(func=_cmd_plugins)
     return parser
 
