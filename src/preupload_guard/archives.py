@@ -311,15 +311,16 @@ class MemberStream:
     """
 
     def __init__(self, raw: BinaryIO, member: Member,
-                 errors: tuple[type[BaseException], ...], *, backward: bool) -> None:
+                 errors: tuple[type[BaseException], ...],
+                 fail: Callable[[BaseException, str], ArchiveError], *, backward: bool) -> None:
         self._raw = raw
         self._errors = errors
+        self._fail_with = fail
         self._backward = backward
         self.member = member
 
     def _fail(self, exc: BaseException) -> ArchiveError:
-        name = self.member.name
-        return ArchiveError(f"cannot read {name}: {exc or type(exc).__name__}", member=name)
+        return self._fail_with(exc, self.member.name)
 
     def read(self, size: int = -1) -> bytes:
         try:
@@ -355,6 +356,20 @@ class MemberStream:
 
     def seekable(self) -> bool:
         return True
+
+
+def _zip_read_error(exc: BaseException, name: str) -> ArchiveError:
+    return ArchiveError(f"cannot read {name} from the zip file: {exc or type(exc).__name__}",
+                        pypi_status=_zip_status(exc), member=name)
+
+
+def _tar_read_error(exc: BaseException, name: str | None = None) -> ArchiveError:
+    return ArchiveError(f"cannot read from the tar file: {exc or type(exc).__name__}",
+                        pypi_status=400)
+
+
+def _stream_read_error(exc: BaseException, name: str) -> ArchiveError:
+    return ArchiveError(f"cannot read {name}: {exc or type(exc).__name__}", member=name)
 
 
 def _tar_kind(info: tarfile.TarInfo) -> str:
@@ -595,7 +610,7 @@ class ArchiveReader:
         if self.kind != "zip":
             pending = set(wanted)
             try:
-                for member, data in self._iter_tar(lambda m: m.name in pending, limit):
+                for member, data in self.iter_contents(lambda m: m.name in pending, limit):
                     out[member.name] = data
             except ArchiveError as exc:
                 for name in wanted:
@@ -638,10 +653,9 @@ class ArchiveReader:
         :class:`MemberTooLarge`. A member whose content cannot be read stops the iteration
         with an :class:`ArchiveError` naming it (``member``), as it stops PyPI's reading.
         """
-        if self.kind == "zip":
-            yield from self._iter_zip(predicate, limit)
-        else:
-            yield from self._iter_tar(predicate, limit)
+        chosen = lambda m: m.size <= limit and predicate(m)  # noqa: E731
+        for member, stream in self._streams(chosen, stream_errors=False):
+            yield member, _read_capped(stream, limit, member.name)  # type: ignore[arg-type]
 
     def iter_streams(
         self, predicate: Callable[[Member], bool]
@@ -657,6 +671,21 @@ class ArchiveReader:
         backward, by decompressing again from the member's start.
         Bound the time you spend yourself: a member may declare gigabytes.
         """
+        return self._streams(predicate, stream_errors=True)
+
+    def _streams(
+        self, predicate: Callable[[Member], bool], *, stream_errors: bool
+    ) -> Iterator[tuple[Member, MemberStream]]:
+        """The one pass over an archive behind ``iter_streams`` and ``iter_contents``.
+
+        Only the wording of read errors differs. ``iter_contents`` speaks as PyPI's reading
+        fails: a zip names the member and PyPI's status, a tar is about the whole compressed
+        stream. ``iter_streams`` (``stream_errors``) always names the member it was reading.
+        """
+        if stream_errors:
+            zip_fail = tar_fail = _stream_read_error
+        else:
+            zip_fail, tar_fail = _zip_read_error, _tar_read_error
         if self.kind == "zip":
             try:
                 zf = self._open_zip()
@@ -671,14 +700,12 @@ class ArchiveReader:
                     try:
                         fh = zf.open(info)
                     except _ZIP_ERRORS as exc:
-                        raise ArchiveError(
-                            f"cannot read {info.filename} from the zip file: "
-                            f"{exc or type(exc).__name__}",
-                            pypi_status=_zip_status(exc), member=info.filename) from None
+                        raise _zip_read_error(exc, info.filename) from None
                     with fh:
                         yield member, MemberStream(fh, member,  # type: ignore[arg-type]
-                                                   _ZIP_ERRORS, backward=True)
+                                                   _ZIP_ERRORS, zip_fail, backward=True)
             return
+
         try:
             with self.path.open("rb") as raw:
                 tf, _stream = self._open_tar(raw)
@@ -693,59 +720,8 @@ class ArchiveReader:
                         if fh is None:
                             continue
                         yield member, MemberStream(fh, member,  # type: ignore[arg-type]
-                                                   _TAR_ERRORS, backward=False)
+                                                   _TAR_ERRORS, tar_fail, backward=False)
         except ArchiveError:
             raise
         except _TAR_ERRORS as exc:
-            raise ArchiveError(f"cannot read from the tar file: {exc or type(exc).__name__}",
-                               pypi_status=400) from None
-
-    def _iter_zip(
-        self, predicate: Callable[[Member], bool], limit: int
-    ) -> Iterator[tuple[Member, bytes]]:
-        try:
-            zf = self._open_zip()
-        except _ZIP_ERRORS as exc:
-            raise ArchiveError(f"cannot read from the zip file: {exc}",
-                               pypi_status=_zip_status(exc)) from None
-        with zf:
-            for info in zf.infolist():
-                member = self._by_name.get(info.filename)
-                if member is None or not member.is_file or member.size > limit:
-                    continue
-                if not predicate(member):
-                    continue
-                try:
-                    with zf.open(info) as fh:
-                        data = _read_capped(fh, limit, info.filename)  # type: ignore[arg-type]
-                except ArchiveError:
-                    raise
-                except _ZIP_ERRORS as exc:
-                    raise ArchiveError(
-                        f"cannot read {info.filename} from the zip file: "
-                        f"{exc or type(exc).__name__}",
-                        pypi_status=_zip_status(exc), member=info.filename) from None
-                yield member, data
-
-    def _iter_tar(
-        self, predicate: Callable[[Member], bool], limit: int
-    ) -> Iterator[tuple[Member, bytes]]:
-        try:
-            with self.path.open("rb") as raw:
-                tf, _stream = self._open_tar(raw)
-                with tf:
-                    for info in tf:
-                        tf.members = []
-                        member = Member(info.name, info.size, kind=_tar_kind(info),
-                                        sparse=info.issparse())
-                        if not member.is_file or member.size > limit or not predicate(member):
-                            continue
-                        fh = tf.extractfile(info)
-                        if fh is None:
-                            continue
-                        yield member, _read_capped(fh, limit, member.name)  # type: ignore[arg-type]
-        except ArchiveError:
-            raise
-        except _TAR_ERRORS as exc:
-            raise ArchiveError(f"cannot read from the tar file: {exc or type(exc).__name__}",
-                               pypi_status=400) from None
+            raise _tar_read_error(exc) from None
