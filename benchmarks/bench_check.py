@@ -84,9 +84,9 @@ def main() -> None:
     parser.add_argument("--twine", action="store_true", help="also time `twine check`")
     args = parser.parse_args()
 
-    from preupload_guard.plugins import PluginManager
-    from preupload_guard.runner import run_checks
-    from preupload_guard.settings import load_settings
+    from preupload_guard.engine.config import load_settings
+    from preupload_guard.engine.plugins import PluginManager
+    from preupload_guard.engine.runner import run_checks
 
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard.plugins import DISABLE_AUTOLOAD_ENV
+from preupload_guard.engine.plugins import DISABLE_AUTOLOAD_ENV
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard import archives
-from preupload_guard.archives import (
+from preupload_guard.read import archives
+from preupload_guard.read.archives import (
     ArchiveError,
     ArchiveLimitExceeded,
     ArchiveReader,

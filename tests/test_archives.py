@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from preupload_guard import Finding, Report, Severity, check
-from preupload_guard import archives as archives_module
 from preupload_guard.checks.archives import RULES, entry_points_problem
+from preupload_guard.read import archives as archives_module
 from preupload_guard.testing import make_sdist, make_wheel, make_zip_sdist, metadata_text
 
 ARCHIVE_RULES = {rule.id for rule in RULES}

@@ -26,9 +26,9 @@ from typing import Any, BinaryIO, cast
 
 import pytest
 
-from preupload_guard import binaries
-from preupload_guard.archives import ArchiveReader
-from preupload_guard.binaries import BinaryInfo, inspect_binary, sniff
+from preupload_guard.read import binaries
+from preupload_guard.read.archives import ArchiveReader
+from preupload_guard.read.binaries import BinaryInfo, inspect_binary, sniff
 
 SOURCE = r"""
 #include <stdio.h>

@@ -18,8 +18,13 @@ from typing import Any
 import pymacaroons
 import pytest
 
-from preupload_guard import credentials
-from preupload_guard.credentials import TOKEN_PREFIX, TokenFacts, decode_token, looks_like_token
+from preupload_guard.index import credentials
+from preupload_guard.index.credentials import (
+    TOKEN_PREFIX,
+    TokenFacts,
+    decode_token,
+    looks_like_token,
+)
 
 LOCATION = "index.example"
 IDENTIFIER = "5f3c1a2e-9b7d-4e61-8f00-c0ffee123456"

@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 
 from preupload_guard import Report, check
-from preupload_guard.artifact import Artifact, distribution_type
 from preupload_guard.checks.filenames import (
     RULES,
     WheelNameError,
     is_allowed_platform_tag,
     parse_wheel_name,
 )
-from preupload_guard.findings import Finding, Severity
-from preupload_guard.runner import run_checks
-from preupload_guard.settings import load_settings
+from preupload_guard.engine.config import load_settings
+from preupload_guard.engine.runner import run_checks
+from preupload_guard.model.findings import Finding, Severity
+from preupload_guard.read.artifact import Artifact, distribution_type
 from preupload_guard.testing import (
     make_sdist,
     make_wheel,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard.history import History, HistoryError, default_ledger_path
+from preupload_guard.index.history import History, HistoryError, default_ledger_path
 
 
 def test_read_merge_write(tmp_path: Path) -> None:

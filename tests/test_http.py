@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 
-from preupload_guard.http import USER_AGENT, make_session
-from preupload_guard.index import PROJECT_ACCEPT, Index
+from preupload_guard.index.client import PROJECT_ACCEPT, Index
+from preupload_guard.index.http import USER_AGENT, make_session
 from preupload_guard.testing import FixtureFile, FixtureProject, IndexScenario
 
 JSON = {"Accept": PROJECT_ACCEPT}

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from preupload_guard.index import (
+from preupload_guard.engine.config import derive_index_target
+from preupload_guard.index.client import (
     PROJECT_ACCEPT,
     SIMPLE_JSON,
     Index,
@@ -24,9 +25,8 @@ from preupload_guard.index import (
     package_type_from_filename,
     version_from_filename,
 )
-from preupload_guard.index_facts import IndexUnreachable, ProjectState
-from preupload_guard.naming import ultranormalize_name
-from preupload_guard.settings import derive_index_target
+from preupload_guard.model.facts import IndexUnreachable, ProjectState
+from preupload_guard.model.names import ultranormalize_name
 from preupload_guard.testing import (
     FixtureFile,
     FixtureIndex,
@@ -604,7 +604,7 @@ def test_parse_time(text, expected):
 
 @pytest.mark.live
 def test_live_pypi(tmp_path: Path):
-    from preupload_guard.settings import resolve_repository
+    from preupload_guard.engine.config import resolve_repository
 
     empty = tmp_path / "pypirc"
     empty.write_text("")  # twine's defaults only (a missing explicit file is an error)

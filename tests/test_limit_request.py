@@ -17,10 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard import guidelines, limit_request, size_breakdown, size_report
-from preupload_guard.binaries import BinaryInfo
-from preupload_guard.cli import main
-from preupload_guard.guidelines import (
+from preupload_guard.advise import (
+    breakdown as size_breakdown,
+)
+from preupload_guard.advise import (
+    guidelines,
+    limit_request,
+    size_report,
+)
+from preupload_guard.advise.breakdown import MemberFacts, summarize
+from preupload_guard.advise.guidelines import (
     Cadence,
     Sized,
     assess_file_request,
@@ -29,11 +35,13 @@ from preupload_guard.guidelines import (
     requested_file_limit,
     requested_project_limit,
 )
-from preupload_guard.index_facts import IndexFile, ProjectState, Release
-from preupload_guard.limit_request import DraftContext, draft_request, placeholders
-from preupload_guard.settings import GiB, MiB, Settings, load_settings
-from preupload_guard.size_breakdown import MemberFacts, summarize
-from preupload_guard.size_report import build_limit_request, index_label, project_url
+from preupload_guard.advise.limit_request import DraftContext, draft_request, placeholders
+from preupload_guard.advise.size_report import build_limit_request, index_label, project_url
+from preupload_guard.cli import main
+from preupload_guard.engine.config import load_settings
+from preupload_guard.model.facts import IndexFile, ProjectState, Release
+from preupload_guard.model.settings import GiB, MiB, Settings
+from preupload_guard.read.binaries import BinaryInfo
 from preupload_guard.testing import FixtureFile, FixtureProject, make_wheel, sized_file
 
 GOLDEN = Path(__file__).parent / "data" / "golden"

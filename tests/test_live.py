@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from preupload_guard.settings import load_settings
+from preupload_guard.engine.config import load_settings
 
 from checking import rules, run
 

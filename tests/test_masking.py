@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from preupload_guard.findings import Severity
+from preupload_guard.model.findings import Severity
 from preupload_guard.testing import FixtureFile, FixtureProject, make_wheel, metadata_text
 
 from checking import finding, rules, run

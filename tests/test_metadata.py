@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard import Finding, Report, Severity, check, readme
+from preupload_guard import Finding, Report, Severity, check
 from preupload_guard.checks import metadata as metadata_rules
+from preupload_guard.read import readme
 from preupload_guard.testing import DEFAULT_README, make_sdist, make_wheel, metadata_text
 
 CORE = "See https://packaging.python.org/specifications/core-metadata for more information."

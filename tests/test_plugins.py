@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from preupload_guard.plugins import DISABLE_AUTOLOAD_ENV, ENTRY_POINT_GROUP
+from preupload_guard.engine.plugins import DISABLE_AUTOLOAD_ENV, ENTRY_POINT_GROUP
 from preupload_guard.testing import make_wheel
 
 from test_cli import COMMAND

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from preupload_guard import readme
+from preupload_guard.read import readme
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard.findings import Severity
+from preupload_guard.model.findings import Severity
 
 from checking import run
 

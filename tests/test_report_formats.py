@@ -18,7 +18,7 @@ import pytest
 
 from preupload_guard import Finding, Report, Rule, Severity
 from preupload_guard.cli import output_format
-from preupload_guard.findings import FileSummary
+from preupload_guard.model.findings import FileSummary
 from preupload_guard.report.github import escape_data, escape_property, render_github
 from preupload_guard.report.markdown import SUMMARY_LIMIT, render_markdown
 from preupload_guard.report.sarif import render_sarif, sarif_log

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from preupload_guard.plugins import PluginManager
-from preupload_guard.rules_doc import render_markdown
+from preupload_guard.engine.plugins import PluginManager
+from preupload_guard.report.rules_doc import render_markdown
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from preupload_guard.artifact import Artifact
 from preupload_guard.checks import names
-from preupload_guard.findings import Severity
-from preupload_guard.index import Index
-from preupload_guard.index_facts import ProjectState
-from preupload_guard.naming import stdlib_prohibited, ultranormalize_name
-from preupload_guard.runner import Context
-from preupload_guard.settings import load_settings
+from preupload_guard.engine.config import load_settings
+from preupload_guard.index.client import Index
+from preupload_guard.model.context import Context
+from preupload_guard.model.facts import ProjectState
+from preupload_guard.model.findings import Severity
+from preupload_guard.model.names import stdlib_prohibited, ultranormalize_name
+from preupload_guard.read.artifact import Artifact
 from preupload_guard.testing import FixtureFile, FixtureProject, make_wheel, metadata_text
 
 from checking import finding, rules, run, skipped

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from preupload_guard.checks.reuse import next_post_release
-from preupload_guard.findings import Severity
+from preupload_guard.model.findings import Severity
 from preupload_guard.testing import (
     FixtureFile,
     FixtureProject,

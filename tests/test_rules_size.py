@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard.findings import Severity
-from preupload_guard.settings import ConfigError
+from preupload_guard.model.findings import Severity
+from preupload_guard.model.settings import ConfigError
 from preupload_guard.testing import FixtureFile, FixtureProject, make_wheel, make_wheel_of_size
 
 from checking import finding, rules, run, skipped

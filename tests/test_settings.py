@@ -6,13 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard.settings import (
-    ConfigError,
-    derive_index_target,
-    format_size,
-    load_settings,
-    parse_size,
-)
+from preupload_guard.engine.config import derive_index_target, load_settings
+from preupload_guard.model.settings import ConfigError, format_size, parse_size
 
 
 @pytest.mark.parametrize(("text", "size"), [

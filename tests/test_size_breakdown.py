@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard import size_breakdown
-from preupload_guard.archives import ArchiveReader
-from preupload_guard.artifact import Artifact
+from preupload_guard.advise import breakdown as size_breakdown
+from preupload_guard.advise.breakdown import analyze, breakdown_of, classify
 from preupload_guard.cli import main
-from preupload_guard.size_breakdown import analyze, breakdown_of, classify
+from preupload_guard.read.archives import ArchiveReader
+from preupload_guard.read.artifact import Artifact
 from preupload_guard.testing import make_sdist, make_wheel
 
 from checking import finding, rules, run

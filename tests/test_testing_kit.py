@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from preupload_guard import Finding, Rule, Severity, hookimpl
-from preupload_guard.archives import ArchiveError, ArchiveReader
+from preupload_guard.read.archives import ArchiveError, ArchiveReader
 from preupload_guard.testing import (
     DistFactory,
     FixtureFile,
@@ -212,7 +212,7 @@ def test_a_misspelled_hook_is_a_plugin_error_at_load_time(tmp_path: Path) -> Non
 
 
 def test_config_is_validated_like_the_pyproject_table(tmp_path: Path) -> None:
-    from preupload_guard.settings import ConfigError
+    from preupload_guard.model.settings import ConfigError
 
     with pytest.raises(ConfigError, match="unknown key"):
         run_check(make_wheel(tmp_path), config={"no-such-key": 1})

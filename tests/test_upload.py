@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard.history import History
+from preupload_guard.index.history import History
 
 from projects import build_project, write_project
 from test_cli import COMMAND

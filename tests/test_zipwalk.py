@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from preupload_guard import zipwalk
-from preupload_guard.zipwalk import check_framing, find_end_record, iter_central_directory
+from preupload_guard.read import zipwalk
+from preupload_guard.read.zipwalk import check_framing, find_end_record, iter_central_directory
 
 DATE = (2026, 1, 1, 0, 0, 0)
 

@@ -10,8 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .findings import Finding, Report, Rule, Severity, Skipped
-from .hookspecs import hookimpl
+from preupload_guard.model.findings import Finding, Report, Rule, Severity, Skipped
+from preupload_guard.model.hooks import hookimpl
 
 __version__ = "0.1.0"
 
@@ -33,11 +33,11 @@ def check(paths: Iterable[str | Path], **options: Any) -> Report:
     For example ``check(["dist"], offline=True)`` or
     ``check(["dist/x.whl"], index_url="http://127.0.0.1:8080/simple/", upload_limit="200 MiB")``.
     The pyproject table of the current directory fills in what is not given. Raises
-    :class:`~preupload_guard.settings.ConfigError` on bad options.
+    :class:`~preupload_guard.engine.config.ConfigError` on bad options.
     """
-    from .plugins import PluginManager
-    from .runner import run_checks
-    from .settings import load_settings
+    from preupload_guard.engine.config import load_settings
+    from preupload_guard.engine.plugins import PluginManager
+    from preupload_guard.engine.runner import run_checks
 
     blocked = options.pop("blocked_plugins", ())
     settings = load_settings({**options, "paths": [str(p) for p in paths]})

@@ -33,7 +33,7 @@ from preupload_guard_secrets.config import SecretsConfig
 from preupload_guard_secrets.scan import CHUNK, scan_artifact
 from preupload_guard_secrets.stream import StreamScan
 
-from preupload_guard.artifact import Artifact
+from preupload_guard.read.artifact import Artifact
 
 MiB = 1024 * 1024
 MEMBER = 16 * MiB

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from preupload_guard.artifact import Artifact
+from preupload_guard.read.artifact import Artifact
 
 from preupload_guard_wheel_inspect import record as rec
 

@@ -29,8 +29,12 @@ from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
-from .. import zipwalk
-from ..archives import (
+from preupload_guard.checks.reuse import is_identical_upload
+from preupload_guard.model.findings import Finding, Rule, Severity
+from preupload_guard.model.hooks import hookimpl
+from preupload_guard.model.settings import MiB, format_size
+from preupload_guard.read import zipwalk
+from preupload_guard.read.archives import (
     MAX_MEMBERS,
     ArchiveError,
     ArchiveLimitExceeded,
@@ -40,14 +44,10 @@ from ..archives import (
     is_zip_file,
     probe_tar,
 )
-from ..artifact import Artifact
-from ..findings import Finding, Rule, Severity
-from ..hookspecs import hookimpl
-from ..settings import MiB, format_size
-from .reuse import is_identical_upload
+from preupload_guard.read.artifact import Artifact
 
 if TYPE_CHECKING:
-    from ..runner import Context
+    from preupload_guard.model.context import Context
 
 FAMILY = "archives"
 #: PyPI's answers link to these pages; named here without host names (the index may not

@@ -6,8 +6,8 @@ given another severity; the runner and the plugin manager report them.
 
 from __future__ import annotations
 
-from ..findings import Rule, Severity
-from ..hookspecs import hookimpl
+from preupload_guard.model.findings import Rule, Severity
+from preupload_guard.model.hooks import hookimpl
 
 RULES = [
     Rule(

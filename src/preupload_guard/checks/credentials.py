@@ -4,7 +4,7 @@ PyPI verifies an API token's caveats when it checks the upload permission (refer
 A-token-caveat, step 10): an expired or not-yet-valid token, or one scoped to other projects,
 is refused with ``403 Invalid API Token: ...`` after the whole file has been sent. The token
 is a macaroon whose caveats anyone holding it can read, so ``upload`` decodes it locally
-(:mod:`preupload_guard.credentials`) and this check compares the facts with the files and
+(:mod:`preupload_guard.index.credentials`) and this check compares the facts with the files and
 the clock. The secret never reaches a check: only the decoded, non-secret facts do.
 
 A token minted by one index (TestPyPI) means nothing to another (PyPI): that index does not
@@ -19,12 +19,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..artifact import Artifact
-from ..findings import Finding, Rule, Severity
-from ..hookspecs import hookimpl
+from preupload_guard.model.findings import Finding, Rule, Severity
+from preupload_guard.model.hooks import hookimpl
+from preupload_guard.read.artifact import Artifact
 
 if TYPE_CHECKING:
-    from ..runner import Context
+    from preupload_guard.model.context import Context
 
 TOKEN_SCOPE = "token-scope"
 STEP = 10  # permission "upload" on the project, which verifies the token's caveats

@@ -18,7 +18,7 @@ Two deliberate departures from "just call packaging":
 * PyPI pins packaging 26.2. Version 26.3 (the one installed) refuses more names: a wheel
   whose interpreter tag is not an identifier (``39``), an empty tag component, an empty
   project name. PyPI accepts those at the parse, so names are parsed with 26.2's rules
-  (``parse_wheel_name`` and ``parse_sdist_name`` in :mod:`preupload_guard.naming`, shared
+  (``parse_wheel_name`` and ``parse_sdist_name`` in :mod:`preupload_guard.model.names`, shared
   with the Artifact), and packaging is used only for what did not change: version parsing
   and name normalization.
 * twine recognises a file by its case-sensitive suffix, so ``X.WHL`` or ``X.tar.bz2`` never
@@ -42,13 +42,13 @@ from typing import TYPE_CHECKING
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from ..artifact import Artifact
-from ..findings import Finding, Rule, Severity, Skipped
-from ..hookspecs import hookimpl
-from ..naming import WheelNameError, parse_sdist_name, parse_wheel_name
+from preupload_guard.model.findings import Finding, Rule, Severity, Skipped
+from preupload_guard.model.hooks import hookimpl
+from preupload_guard.model.names import WheelNameError, parse_sdist_name, parse_wheel_name
+from preupload_guard.read.artifact import Artifact
 
 if TYPE_CHECKING:
-    from ..runner import Context
+    from preupload_guard.model.context import Context
 
 # -- PyPI's order (reference §1). ------------------------------------------------------
 # Sub-steps follow the order of the checks inside one step. The reference numbers the

@@ -37,13 +37,13 @@ from typing import TYPE_CHECKING, Any
 from packaging.metadata import InvalidMetadata, Metadata, RawMetadata
 from packaging.version import InvalidVersion, Version
 
-from .. import readme
-from ..artifact import Artifact
-from ..findings import Finding, Rule, Severity
-from ..hookspecs import hookimpl
+from preupload_guard.model.findings import Finding, Rule, Severity
+from preupload_guard.model.hooks import hookimpl
+from preupload_guard.read import readme
+from preupload_guard.read.artifact import Artifact
 
 if TYPE_CHECKING:
-    from ..runner import Context
+    from preupload_guard.model.context import Context
 
 CORE_METADATA_URL = "https://packaging.python.org/specifications/core-metadata"
 LOCAL_VERSION_URL = (

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from ..artifact import Artifact
-from ..findings import Finding, Rule, Severity
-from ..hookspecs import hookimpl
-from ..naming import is_stdlib_name, is_valid_project_name
+from preupload_guard.model.findings import Finding, Rule, Severity
+from preupload_guard.model.hooks import hookimpl
+from preupload_guard.model.names import is_stdlib_name, is_valid_project_name
+from preupload_guard.read.artifact import Artifact
 
 if TYPE_CHECKING:
-    from ..runner import Context
+    from preupload_guard.model.context import Context
 
 _CORE_METADATA = "https://packaging.python.org/specifications/core-metadata"
 

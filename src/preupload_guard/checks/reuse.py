@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
-from ..artifact import Artifact
-from ..findings import Finding, Rule, Severity, Skipped
-from ..hookspecs import hookimpl
-from ..index_facts import IndexFile, ProjectState, release_key
+from preupload_guard.model.facts import IndexFile, ProjectState, release_key
+from preupload_guard.model.findings import Finding, Rule, Severity, Skipped
+from preupload_guard.model.hooks import hookimpl
+from preupload_guard.read.artifact import Artifact
 
 if TYPE_CHECKING:
-    from ..runner import Context
+    from preupload_guard.model.context import Context
 
 RELEASE_WINDOW = timedelta(days=14)
 

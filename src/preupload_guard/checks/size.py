@@ -17,14 +17,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from ..artifact import Artifact
-from ..findings import Finding, Rule, Severity, Skipped
-from ..hookspecs import hookimpl
-from ..settings import GiB, MiB, format_size
-from ..size_breakdown import breakdown_of
+from preupload_guard.advise.breakdown import breakdown_of
+from preupload_guard.model.findings import Finding, Rule, Severity, Skipped
+from preupload_guard.model.hooks import hookimpl
+from preupload_guard.model.settings import GiB, MiB, format_size
+from preupload_guard.read.artifact import Artifact
 
 if TYPE_CHECKING:
-    from ..runner import Context
+    from preupload_guard.model.context import Context
 
 NEAR_LIMIT_RATIO = 0.9
 STEP = 20  # the body is streamed and counted (reference §1, step 20)

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from ..artifact import Artifact
-from ..findings import Finding, Rule, Severity
-from ..hookspecs import hookimpl
-from ..index_facts import release_key
-from .reuse import next_post_release
+from preupload_guard.checks.reuse import next_post_release
+from preupload_guard.model.facts import release_key
+from preupload_guard.model.findings import Finding, Rule, Severity
+from preupload_guard.model.hooks import hookimpl
+from preupload_guard.read.artifact import Artifact
 
 if TYPE_CHECKING:
-    from ..runner import Context
+    from preupload_guard.model.context import Context
 
 VERSION_EXISTS = "version-exists"
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
-from ..settings import ConfigError
+from preupload_guard.model.settings import ConfigError
 
 #: Report formats meant for programs: when one of them goes to stdout, a wrapped tool's
 #: own output must not be mixed into it.

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..settings import ConfigError
-from . import run_wrapped
+from preupload_guard.integrations import run_wrapped
+from preupload_guard.model.settings import ConfigError
 
 #: Build reports larger than this are not artifact lists (build writes ~200 bytes per file).
 MAX_REPORT_BYTES = 4 * 1024 * 1024

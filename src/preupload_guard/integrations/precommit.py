@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..cli import (
+from preupload_guard.cli import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_TOOL_FAILED,
@@ -44,7 +44,8 @@ from ..cli import (
     emit_report,
     run_check,
 )
-from ..settings import ConfigError, load_settings
+from preupload_guard.engine.config import load_settings
+from preupload_guard.model.settings import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -288,7 +289,7 @@ def _project_dir(args: argparse.Namespace) -> Path:
 
 def _dist(args: argparse.Namespace) -> int:
     """Check what ``dist/`` holds; nothing built yet is a skip, not a failure."""
-    from ..inputs import InputError, expand_inputs
+    from preupload_guard.read.inputs import InputError, expand_inputs
 
     if args.no_isolation:
         raise ConfigError("--no-isolation applies to the release and version hooks only")
@@ -308,7 +309,7 @@ def _dist(args: argparse.Namespace) -> int:
 
 def _release(args: argparse.Namespace, srcdir: Path) -> int:
     """Build into a temporary directory (never ``dist/``) and check exactly those files."""
-    from .build_dists import BuildFailed, build_dists
+    from preupload_guard.integrations.build_dists import BuildFailed, build_dists
 
     with tempfile.TemporaryDirectory(prefix="preupload-guard-release-") as tmp:
         try:
@@ -328,10 +329,11 @@ def _release(args: argparse.Namespace, srcdir: Path) -> int:
 
 def _version(args: argparse.Namespace, srcdir: Path) -> int:
     """Check the name and version of ``pyproject.toml`` against the index, building nothing."""
-    from ..artifact import Artifact
-    from ..findings import FileSummary
-    from ..plugins import PluginManager
-    from ..runner import Policy, run_checks
+    from preupload_guard.engine.plugins import PluginManager
+    from preupload_guard.engine.policy import Policy
+    from preupload_guard.engine.runner import run_checks
+    from preupload_guard.model.findings import FileSummary
+    from preupload_guard.read.artifact import Artifact
 
     try:
         identity = read_identity(srcdir, allow_isolated=not args.no_isolation)

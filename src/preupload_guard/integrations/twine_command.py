@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str]) -> int:
     """Entry point for twine's dispatcher: ``twine guard [check options] FILE...``."""
-    from ..cli import check_parser, guarded, run_check_command
+    from preupload_guard.cli import check_parser, guarded, run_check_command
 
     parser = check_parser(prog="twine guard")
     args = parser.parse_args(list(argv))

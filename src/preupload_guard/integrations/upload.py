@@ -32,8 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..artifact import Artifact
-from ..cli import (
+from preupload_guard.cli import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_TOOL_FAILED,
@@ -43,13 +42,15 @@ from ..cli import (
     cli_options,
     emit_report,
 )
-from ..credentials import Credentials, decode_token, looks_like_token
-from ..findings import Report, Severity
-from ..history import History, HistoryError, default_ledger_path
-from ..index_facts import IndexUnreachable
-from ..inputs import InputError, expand_with_sidecars
-from ..settings import ConfigError, Settings, load_settings, read_pyproject
-from . import run_wrapped
+from preupload_guard.engine.config import load_settings, read_pyproject
+from preupload_guard.index.credentials import Credentials, decode_token, looks_like_token
+from preupload_guard.index.history import History, HistoryError, default_ledger_path
+from preupload_guard.integrations import run_wrapped
+from preupload_guard.model.facts import IndexUnreachable
+from preupload_guard.model.findings import Report, Severity
+from preupload_guard.model.settings import ConfigError, Settings
+from preupload_guard.read.artifact import Artifact
+from preupload_guard.read.inputs import InputError, expand_with_sidecars
 
 PREFIX = "guard-"
 
@@ -217,7 +218,7 @@ def landed_files(
     Returns (landed filenames, every filename the index lists for ``projects``, problem).
     No cache is used: a cached page from before the upload would say "nothing landed".
     """
-    from ..index import Index
+    from preupload_guard.index.client import Index
 
     if settings.offline or not settings.index_url:
         return set(), set(), "the index is not consulted (--guard-offline)"
@@ -250,8 +251,8 @@ def upload(argv: Sequence[str]) -> int:
     settings = _settings(args, extra)
     credentials = read_credentials(args, settings)
 
-    from ..plugins import PluginManager
-    from ..runner import run_checks
+    from preupload_guard.engine.plugins import PluginManager
+    from preupload_guard.engine.runner import run_checks
 
     try:
         files, sidecars = expand_with_sidecars(args.dists)

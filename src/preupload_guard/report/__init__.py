@@ -1,4 +1,4 @@
-"""Renderers: each formats a finished :class:`~preupload_guard.findings.Report` and decides
+"""Renderers: each formats a finished :class:`~preupload_guard.model.findings.Report` and decides
 nothing.
 
 Renderers stay pure: anything they would have to look up on disk (whether a
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..findings import Finding, Report, Severity
-from ..plugins import PLUGIN_ERROR
+from preupload_guard.model.findings import PLUGIN_ERROR, Finding, Report, Severity
 
 #: Rule families whose findings are about the project's metadata, which comes from
 #: ``pyproject.toml``; CI formats point those at that file, the one place to fix them.
@@ -63,23 +62,23 @@ def render(
     ``github`` format points metadata annotations at it (others ignore it).
     """
     if fmt == "json":
-        from .json import render_json
+        from preupload_guard.report.json import render_json
 
         stream.write(render_json(report))
     elif fmt == "text":
-        from .text import render_text
+        from preupload_guard.report.text import render_text
 
         render_text(report, stream, color=color)
     elif fmt == "github":
-        from .github import render_github
+        from preupload_guard.report.github import render_github
 
         stream.write(render_github(report, project_file=project_file))
     elif fmt == "markdown":
-        from .markdown import render_markdown
+        from preupload_guard.report.markdown import render_markdown
 
         stream.write(render_markdown(report))
     elif fmt == "sarif":
-        from .sarif import render_sarif
+        from preupload_guard.report.sarif import render_sarif
 
         stream.write(render_sarif(report))
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..findings import Report
+from preupload_guard.model.findings import Report
 
 
 def render_json(report: Report) -> str:

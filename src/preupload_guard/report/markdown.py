@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import unicodedata
 
-from ..findings import Finding, Report, Rule, Severity
-from ..settings import format_size
-from . import verdict
+from preupload_guard.model.findings import Finding, Report, Rule, Severity
+from preupload_guard.model.settings import format_size
+from preupload_guard.report import verdict
 
 #: Bytes the summary may use; GitHub's limit is 1 MiB (1,048,576) per step.
 SUMMARY_LIMIT = 1_000_000

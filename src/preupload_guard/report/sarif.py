@@ -14,9 +14,9 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from .. import __version__
-from ..findings import Finding, Report, Rule, Severity
-from . import about_project
+from preupload_guard import __version__
+from preupload_guard.model.findings import Finding, Report, Rule, Severity
+from preupload_guard.report import about_project
 
 SCHEMA_URI = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
               "sarif-schema-2.1.0.json")

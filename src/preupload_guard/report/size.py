@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, TextIO
 from rich.console import Console
 from rich.markup import escape
 
-from ..settings import format_size
+from preupload_guard.model.settings import format_size
 
 if TYPE_CHECKING:
-    from ..guidelines import Assessment
-    from ..size_breakdown import SizeBreakdown
-    from ..size_report import FileSize, LimitRequestResult, SizeReport
+    from preupload_guard.advise.breakdown import SizeBreakdown
+    from preupload_guard.advise.guidelines import Assessment
+    from preupload_guard.advise.size_report import FileSize, LimitRequestResult, SizeReport
 
 _VERDICT_STYLE = {"likely": "green", "possible": "yellow", "unlikely": "bold red",
                   "impossible": "bold red", "not-needed": "green", "unknown": "dim"}

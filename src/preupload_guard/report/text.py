@@ -12,9 +12,9 @@ from typing import TextIO
 from rich.console import Console
 from rich.markup import escape
 
-from ..findings import Finding, Report, Severity
-from ..settings import format_size
-from . import verdict
+from preupload_guard.model.findings import Finding, Report, Severity
+from preupload_guard.model.settings import format_size
+from preupload_guard.report import verdict
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _LABEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}

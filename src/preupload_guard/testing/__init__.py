@@ -24,7 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .dists import (
+    from preupload_guard.testing.dists import (
         DEFAULT_README,
         DistFactory,
         make_sdist,
@@ -36,14 +36,14 @@ if TYPE_CHECKING:
         truncated,
         wheel_filename,
     )
-    from .index import (
+    from preupload_guard.testing.index import (
         FixtureFile,
         FixtureIndex,
         FixtureProject,
         IndexScenario,
         iter_fixture_names,
     )
-    from .run import CheckRun, run_check
+    from preupload_guard.testing.run import CheckRun, run_check
 
 _WHERE = {
     "DEFAULT_README": "dists",

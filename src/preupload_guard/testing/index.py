@@ -45,7 +45,7 @@ from urllib.parse import unquote, urlsplit
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
 
-from ..index import package_type_from_filename, version_from_filename
+from preupload_guard.index.client import package_type_from_filename, version_from_filename
 
 __all__ = [
     "FixtureFile",
@@ -250,7 +250,7 @@ class FixtureIndex:
 
     Attributes once started: ``url`` (``http://127.0.0.1:PORT/``), ``simple_url``
     (``…/simple/``), ``json_api_url`` (``…/pypi/``), ``legacy_url`` (``…/legacy/``, the upload
-    URL from which :func:`preupload_guard.settings.derive_index_target` derives the other two),
+    URL from which :func:`preupload_guard.engine.config.derive_index_target` derives the other two),
     ``requests`` (every ``(path, Accept header)`` seen, in order), ``request_headers`` (the
     full headers of each of those requests) and ``statuses`` (every ``(path, status)``
     answered). ``scenario`` may be replaced between requests.

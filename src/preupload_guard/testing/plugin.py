@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .dists import DistFactory
-    from .index import FixtureIndex, IndexScenario
-    from .run import CheckRun
+    from preupload_guard.testing.dists import DistFactory
+    from preupload_guard.testing.index import FixtureIndex, IndexScenario
+    from preupload_guard.testing.run import CheckRun
 
 CACHE_ENV = "PREUPLOAD_GUARD_CACHE_DIR"
 
@@ -35,7 +35,7 @@ CACHE_ENV = "PREUPLOAD_GUARD_CACHE_DIR"
 @pytest.fixture
 def guard_dists(tmp_path: Path) -> DistFactory:
     """Build wheels and sdists (good or broken) into ``tmp_path / "dist"``."""
-    from .dists import DistFactory
+    from preupload_guard.testing.dists import DistFactory
 
     return DistFactory(tmp_path / "dist")
 
@@ -43,7 +43,7 @@ def guard_dists(tmp_path: Path) -> DistFactory:
 @pytest.fixture
 def guard_index() -> Iterator[Callable[..., FixtureIndex]]:
     """Start local package indexes: ``guard_index(IndexScenario(...))`` or keywords."""
-    from .index import FixtureIndex, IndexScenario
+    from preupload_guard.testing.index import FixtureIndex, IndexScenario
 
     started: list[FixtureIndex] = []
 
@@ -62,7 +62,7 @@ def guard_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., CheckRun]:
     """Run the checks: ``guard_check(paths, index=..., plugins=..., config=..., **options)``."""
-    from .run import run_check
+    from preupload_guard.testing.run import run_check
 
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "guard-cache"))
 

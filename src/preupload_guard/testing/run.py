@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..findings import Finding, Report, Severity
-from .index import FixtureIndex
+from preupload_guard.model.findings import Finding, Report, Severity
+from preupload_guard.testing.index import FixtureIndex
 
 __all__ = ["CheckRun", "run_check"]
 
@@ -73,7 +73,7 @@ class CheckRun:
     @property
     def text(self) -> str:
         """The text report as the command prints it (no colour)."""
-        from ..report.text import render_text
+        from preupload_guard.report.text import render_text
 
         out = io.StringIO()
         render_text(self.report, out, color=False)
@@ -82,7 +82,7 @@ class CheckRun:
     @property
     def json(self) -> dict[str, Any]:
         """The JSON report (SPEC schema 1) as a dict."""
-        from ..report.json import render_json
+        from preupload_guard.report.json import render_json
 
         data: dict[str, Any] = json.loads(render_json(self.report))
         return data
@@ -116,9 +116,9 @@ def run_check(
     * other keyword arguments are the command-line options with ``_`` for ``-``
       (``select=["size"]``, ``upload_limit="200 MiB"``, ``history=path``, ...).
     """
-    from ..plugins import PluginManager
-    from ..runner import run_checks
-    from ..settings import load_settings
+    from preupload_guard.engine.config import load_settings
+    from preupload_guard.engine.plugins import PluginManager
+    from preupload_guard.engine.runner import run_checks
 
     if isinstance(paths, (str, Path)):
         paths = [paths]

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from preupload_guard import Finding
-from preupload_guard.archives import ArchiveError, Member
-from preupload_guard.artifact import Artifact
-from preupload_guard.settings import format_size
+from preupload_guard.model.settings import format_size
+from preupload_guard.read.archives import ArchiveError, Member
+from preupload_guard.read.artifact import Artifact
 
 from .config import TABLE, SecretsConfig
 from .detectors import AWS_KEY, PRIVATE_KEY, TOKEN

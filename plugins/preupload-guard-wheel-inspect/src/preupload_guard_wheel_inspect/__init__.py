@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from preupload_guard import Finding, Rule, hookimpl
-from preupload_guard.archives import ArchiveError
+from preupload_guard.read.archives import ArchiveError
 
 from .config import PLUGIN_NAME, Config
 from .rules import RULES
 
 if TYPE_CHECKING:
-    from preupload_guard.artifact import Artifact
-    from preupload_guard.runner import Context
+    from preupload_guard.model.context import Context
+    from preupload_guard.read.artifact import Artifact
 
 __version__ = "0.1.0"
 __all__ = ["PLUGIN_NAME", "RULES", "__version__"]

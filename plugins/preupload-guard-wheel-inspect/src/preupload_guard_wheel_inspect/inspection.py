@@ -35,9 +35,9 @@ import entry_points_txt
 import headerparser
 from packaging.utils import canonicalize_name, canonicalize_version
 from preupload_guard import Finding, Severity
-from preupload_guard.archives import ArchiveError, ArchiveReader, Member, MemberTooLarge
-from preupload_guard.artifact import Artifact
-from preupload_guard.settings import format_size
+from preupload_guard.model.settings import format_size
+from preupload_guard.read.archives import ArchiveError, ArchiveReader, Member, MemberTooLarge
+from preupload_guard.read.artifact import Artifact
 from wheel_filename import ParseError as FilenameError
 from wheel_filename import WheelFilename
 from wheel_inspect import errors as wi_errors

@@ -10,145 +10,39 @@ the user's policy. Checks themselves do no I/O; they see the :class:`Context`.
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from .artifact import Artifact
-from .findings import FileSummary, Finding, Report, Rule, Severity, Skipped
-from .history import History, HistoryError, default_ledger_path
-from .index_facts import IndexUnreachable, ProjectState
-from .inputs import expand_inputs
-from .plugins import PLUGIN_ERROR, PluginManager
-from .settings import ConfigError, Settings
+from preupload_guard.engine.plugins import PluginManager
+from preupload_guard.engine.policy import Policy, mask, sort_step
+from preupload_guard.index.history import History, HistoryError, default_ledger_path
+from preupload_guard.model.context import Context
+from preupload_guard.model.facts import IndexUnreachable, ProjectState
+from preupload_guard.model.findings import (
+    INDEX_UNREACHABLE,
+    PLUGIN_ERROR,
+    FileSummary,
+    Finding,
+    Report,
+    Rule,
+    Severity,
+    Skipped,
+)
+from preupload_guard.model.settings import ConfigError, Settings
+from preupload_guard.read.artifact import Artifact
+from preupload_guard.read.inputs import expand_inputs
 
 if TYPE_CHECKING:
-    from .credentials import Credentials
-    from .index import Index
+    from preupload_guard.index.client import Index
+    from preupload_guard.index.credentials import Credentials
 
-INDEX_UNREACHABLE = "index-unreachable"
 #: Files at least this large get a progress bar while hashing (on a terminal).
 PROGRESS_THRESHOLD = 32 * 1024 * 1024
-
-
-@dataclass
-class Context:
-    """What checks may know beyond the file itself: settings, clock, index, history.
-
-    ``project(name)`` returns the index facts of a project, or ``None`` when the index was
-    not consulted (``--offline``) or could not be reached; checks then stay silent and the
-    runner lists their rules as skipped. Index failures met here are recorded, never raised.
-    """
-
-    settings: Settings
-    now: datetime
-    artifacts: tuple[Artifact, ...] = ()
-    history: frozenset[str] = frozenset()
-    index: Index | None = None
-    states: dict[str, ProjectState] = field(default_factory=dict)
-    index_errors: list[IndexUnreachable] = field(default_factory=list)
-    extra_skips: list[Skipped] = field(default_factory=list)
-    #: ``upload`` only: what is known about the credentials twine will send (decoded token
-    #: facts, never the secret). ``None`` for ``check``, where no credentials are involved.
-    credentials: Credentials | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    @property
-    def online(self) -> bool:
-        return self.index is not None
-
-    @property
-    def index_url(self) -> str | None:
-        return self.settings.index_url
-
-    def project(self, name: str | None) -> ProjectState | None:
-        """Index facts of ``name`` (any spelling), or ``None`` when not known."""
-        if name is None or self.index is None:
-            return None
-        from packaging.utils import canonicalize_name
-
-        key = canonicalize_name(name)
-        with self._lock:
-            if key in self.states:
-                return self.states[key]
-        try:
-            state = self.index.project(key)
-        except IndexUnreachable as exc:
-            self._record(exc)
-            return None
-        with self._lock:
-            self.states[key] = state
-        return state
-
-    def similar_project(self, name: str) -> str | None:
-        """An existing project whose name PyPI deems too similar to ``name``, if any."""
-        if self.index is None:
-            return None
-        try:
-            return self.index.similar_project(name)
-        except IndexUnreachable as exc:
-            self._record(exc)
-            self.skip("similar-project-name", f"the project list could not be read: {exc.reason}")
-            return None
-
-    def skip(self, rule: str, reason: str) -> None:
-        """Let a check say that one of its rules could not be decided, and why."""
-        with self._lock:
-            self.extra_skips.append(Skipped(rule, reason))
-
-    def _record(self, exc: IndexUnreachable) -> None:
-        with self._lock:
-            self.index_errors.append(exc)
-
-
-class Policy:
-    """``--select``/``--ignore`` and severity overrides, by rule id, family or plugin."""
-
-    def __init__(self, rules: dict[str, Rule], settings: Settings) -> None:
-        self.rules = rules
-        tokens = {"all"} | set(rules) | {r.family for r in rules.values()}
-        tokens |= {r.plugin for r in rules.values()}
-        for token in (*settings.select, *settings.ignore, *settings.severity):
-            if token.lower() not in tokens and token not in tokens:
-                raise ConfigError(
-                    f"unknown rule, family or plugin {token!r}; see `preupload-guard rules`"
-                )
-        self.select = settings.select
-        self.ignore = settings.ignore
-        self.severity = settings.severity
-
-    @staticmethod
-    def _matches(rule: Rule, token: str) -> bool:
-        return token.lower() == "all" or token in (rule.id, rule.family, rule.plugin)
-
-    def selected(self, rule_id: str) -> bool:
-        rule = self.rules.get(rule_id)
-        if rule is None:
-            return True
-        if rule.id == PLUGIN_ERROR:
-            # A plugin that failed means checks did not run: `--select secrets` must not
-            # turn that into a pass. Only naming the rule itself in --ignore hides it.
-            return PLUGIN_ERROR not in self.ignore
-        if rule.opt_in and rule.id not in self.select:
-            return False
-        if self.select and not any(self._matches(rule, t) for t in self.select):
-            return False
-        return not any(self._matches(rule, t) for t in self.ignore)
-
-    def severity_of(self, finding: Finding) -> Severity:
-        rule = self.rules.get(finding.rule)
-        if rule is not None:
-            # Most specific override wins: rule id, then family, then plugin.
-            for key in (rule.id, rule.family, rule.plugin):
-                if key in self.severity:
-                    return self.severity[key]
-            return finding.severity or rule.severity
-        return finding.severity or Severity.ERROR
 
 
 def _progress_factory(settings: Settings, artifacts: Sequence[Artifact]) -> Any:
@@ -210,7 +104,7 @@ def _needs_blake2(state: ProjectState | None, artifact: Artifact) -> bool:
 def _open_index(settings: Settings) -> Index | None:
     if settings.offline or not settings.index_url:
         return None
-    from .index import Index
+    from preupload_guard.index.client import Index
 
     return Index(
         settings.index_url,
@@ -285,52 +179,6 @@ def _normalize_results(manager: PluginManager, plugin: str, value: Any,
             item = replace(item, rule=rule_id, file=item.file or file)
         findings.append(item)
     return findings, skips
-
-
-def _step(finding: Finding, rules: dict[str, Rule]) -> float | None:
-    if finding.step is not None:
-        return finding.step
-    rule = rules.get(finding.rule)
-    return rule.step if rule is not None else None
-
-
-def _sort_step(finding: Finding, rules: dict[str, Rule]) -> float:
-    step = _step(finding, rules)
-    return 1000.0 if step is None else step
-
-
-#: Rules at which PyPI stops without refusing: a byte-identical re-upload answers 200 at
-#: step 22, so nothing PyPI checks after that step can refuse the file.
-NO_OP_RULES = frozenset({"identical-file"})
-
-
-def _mask(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
-    """Mark findings that PyPI would never reach because it stops earlier for that file.
-
-    An earlier error hides later errors (they are marked, still errors: they will bite once
-    the first is fixed). An earlier no-op (identical file) hides later errors for good, so
-    they are marked and downgraded to info.
-    """
-    first: dict[str, tuple[float, str]] = {}
-    for f in findings:
-        step = _step(f, rules)
-        stops = f.severity is Severity.ERROR or f.rule in NO_OP_RULES
-        if f.file is None or not stops or step is None:
-            continue
-        if f.file not in first or step < first[f.file][0]:
-            first[f.file] = (step, f.rule)
-    out = []
-    for f in findings:
-        step = _step(f, rules)
-        earliest = first.get(f.file or "")
-        if (earliest and step is not None and f.severity is Severity.ERROR
-                and step > earliest[0]):
-            if earliest[1] in NO_OP_RULES:
-                f = replace(f, masked_by=earliest[1], severity=Severity.INFO)
-            else:
-                f = replace(f, masked_by=earliest[1])
-        out.append(f)
-    return out
 
 
 def run_checks(
@@ -422,12 +270,12 @@ def run_checks(
     resolved = [
         replace(f, severity=policy.severity_of(f)) for f in findings if policy.selected(f.rule)
     ]
-    resolved = _mask(resolved, manager.rules)
+    resolved = mask(resolved, manager.rules)
     order = {a.filename: i for i, a in enumerate(artifacts)}
     resolved.sort(key=lambda f: (
         order.get(f.file or "", len(order)),
         (f.severity or Severity.ERROR).rank,
-        _sort_step(f, manager.rules),
+        sort_step(f, manager.rules),
         f.rule,
     ))
 

@@ -1,6 +1,6 @@
 """Typed facts about a project on a package index.
 
-:mod:`preupload_guard.index` fetches and merges the simple API (PEP 691 JSON or PEP 503
+:mod:`preupload_guard.index.client` fetches and merges the simple API (PEP 691 JSON or PEP 503
 HTML) and the optional JSON API into these frozen objects; checks only ever see these, never
 raw JSON. Every field the index may not offer is optional: ``None`` means "not known", which
 is different from zero or empty.

@@ -40,6 +40,12 @@ class Severity(str, enum.Enum):
             ) from None
 
 
+#: The framework's own rules (declared in ``checks/core.py``): an index that could not be
+#: asked, and a plugin that failed. Renderers and the engine name them, so they live here.
+INDEX_UNREACHABLE = "index-unreachable"
+PLUGIN_ERROR = "plugin-error"
+
+
 @dataclass(frozen=True)
 class Rule:
     """The single declaration of a rule.

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .guidelines import (
+from preupload_guard.advise.breakdown import SizeBreakdown
+from preupload_guard.advise.guidelines import (
     BUNDLED_RUNTIME,
     ESTABLISHED,
     FREQUENT,
@@ -28,8 +29,7 @@ from .guidelines import (
     Assessment,
     Sized,
 )
-from .settings import GiB, MiB, format_size
-from .size_breakdown import SizeBreakdown
+from preupload_guard.model.settings import GiB, MiB, format_size
 
 PLACEHOLDER = "[FILL IN: {}]"
 PLACEHOLDER_RE = re.compile(r"\[FILL IN: [^\]]*\]")

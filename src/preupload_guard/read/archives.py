@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from . import zipwalk
+from preupload_guard.read import zipwalk
 
 #: At most this many members; real wheels have tens of thousands at the very most.
 MAX_MEMBERS = 250_000

@@ -13,8 +13,8 @@ should be decided in one place rather than at each call site. The pieces:
   is always fresh. No heuristic TTL is applied on purpose: a stale project page would hide a
   file uploaded a minute ago and turn a refusal into a false "pass".
 * **A default timeout** on every request. requests has no session-wide timeout and waits
-  forever by default; :class:`~preupload_guard.index.Index` passes its own timeout per request,
-  and the adapter fills in the session's default for any caller that forgets.
+  forever by default; :class:`~preupload_guard.index.client.Index` passes its own timeout per
+  request, and the adapter fills in the session's default for any caller that forgets.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import __version__
+from preupload_guard import __version__
 
 __all__ = [
     "RETRY_STATUSES",

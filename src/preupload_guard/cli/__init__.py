@@ -16,11 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .settings import FORMATS, ConfigError, Settings, load_settings
+from preupload_guard import __version__
+from preupload_guard.engine.config import load_settings
+from preupload_guard.model.settings import FORMATS, ConfigError, Settings
 
 if TYPE_CHECKING:
-    from .findings import Report
+    from preupload_guard.model.findings import Report
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 #: ``upload`` and ``build``: the wrapped tool (twine, build) failed.
@@ -180,7 +181,7 @@ def _append_step_summary(report: Report) -> None:
     steps' summaries may be there). A file that cannot be written is a warning only."""
     import os
 
-    from .report.markdown import render_markdown
+    from preupload_guard.report.markdown import render_markdown
 
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
@@ -201,7 +202,7 @@ def _append_step_summary(report: Report) -> None:
 def emit_report(report: Report, settings: Settings) -> None:
     """Print the report in the chosen format, append the job summary under GitHub Actions
     (``--format github``), and write ``--output`` (format from its suffix) if asked."""
-    from .report import render
+    from preupload_guard.report import render
 
     project_file = "pyproject.toml" if Path("pyproject.toml").is_file() else None
     render(report, settings.format, sys.stdout, project_file=project_file)
@@ -220,8 +221,8 @@ def emit_report(report: Report, settings: Settings) -> None:
 
 def run_check(settings: Settings, blocked: Sequence[str] = ()) -> int:
     """Run the checks, print the report, write ``--output``; return the exit status."""
-    from .plugins import PluginManager
-    from .runner import run_checks
+    from preupload_guard.engine.plugins import PluginManager
+    from preupload_guard.engine.runner import run_checks
 
     report = run_checks(settings, manager=PluginManager(blocked=blocked))
     emit_report(report, settings)
@@ -230,7 +231,7 @@ def run_check(settings: Settings, blocked: Sequence[str] = ()) -> int:
 
 def run_check_command(args: argparse.Namespace) -> int:
     """``check`` and ``twine guard``: files, directories, globs and/or a build report."""
-    from .integrations.build_dists import read_build_report
+    from preupload_guard.integrations.build_dists import read_build_report
 
     reported = read_build_report(Path(args.build_report)) if args.build_report else []
     paths = [str(r.path) for r in reported] + list(args.paths)
@@ -242,9 +243,9 @@ def run_check_command(args: argparse.Namespace) -> int:
 
 def _check_reported(settings: Settings, blocked: Sequence[str], reported: Sequence[Any]) -> int:
     """Check, then make sure the files are the ones build reported (a usage error if not)."""
-    from .integrations.build_dists import report_mismatches
-    from .plugins import PluginManager
-    from .runner import run_checks
+    from preupload_guard.engine.plugins import PluginManager
+    from preupload_guard.engine.runner import run_checks
+    from preupload_guard.integrations.build_dists import report_mismatches
 
     report = run_checks(settings, manager=PluginManager(blocked=blocked))
     emit_report(report, settings)
@@ -258,7 +259,7 @@ def _check_reported(settings: Settings, blocked: Sequence[str], reported: Sequen
 
 def _cmd_build(args: argparse.Namespace) -> int:
     """``build``: python -m build into --outdir, then check exactly the files it built."""
-    from .integrations.build_dists import BuildFailed, build_dists
+    from preupload_guard.integrations.build_dists import BuildFailed, build_dists
 
     srcdir = Path(args.srcdir)
     outdir = Path(args.outdir) if args.outdir else srcdir / "dist"
@@ -281,7 +282,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from .plugins import PluginManager
+    from preupload_guard.engine.plugins import PluginManager
 
     manager = PluginManager(blocked=blocked_plugins(args.plugin_blocks))
     console = Console(highlight=False, soft_wrap=True)
@@ -313,7 +314,7 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
 
 def _cmd_plugins(args: argparse.Namespace) -> int:
-    from .plugins import PluginManager
+    from preupload_guard.engine.plugins import PluginManager
 
     blocked = blocked_plugins(args.plugin_blocks)
     manager = PluginManager(blocked=blocked)
@@ -392,8 +393,8 @@ def _cmd_size(args: argparse.Namespace) -> int:
     """``size``: what takes the space in each file, the fixes, the guideline check."""
     import io
 
-    from .report.size import render_size_json, render_size_text
-    from .size_report import build_size_report
+    from preupload_guard.advise.size_report import build_size_report
+    from preupload_guard.report.size import render_size_json, render_size_text
 
     report = build_size_report(size_settings(args))
     if args.format == "json":
@@ -412,8 +413,12 @@ def _cmd_size(args: argparse.Namespace) -> int:
 
 def _cmd_limit_request(args: argparse.Namespace) -> int:
     """``limit-request``: the draft on stdout (ready to paste), the assessment on stderr."""
-    from .report.size import render_drafts, render_limit_request_json, render_limit_request_notes
-    from .size_report import build_limit_request
+    from preupload_guard.advise.size_report import build_limit_request
+    from preupload_guard.report.size import (
+        render_drafts,
+        render_limit_request_json,
+        render_limit_request_notes,
+    )
 
     result = build_limit_request(size_settings(args), kind=args.kind,
                                  tool=f"preupload-guard {__version__}")
@@ -479,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_check_options(build)
     build.set_defaults(func=_cmd_build)
 
-    from .integrations import precommit
+    from preupload_guard.integrations import precommit
 
     hook = sub.add_parser("hook", help="pre-commit hooks (dist, release, version); they act "
                           "on release branches only", description=precommit.HOOK_DESCRIPTION)
@@ -543,7 +548,7 @@ def guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace)
 
 
 def _upload(args: argparse.Namespace) -> int:
-    from .integrations.upload import upload
+    from preupload_guard.integrations.upload import upload
 
     return upload(args.argv)
 

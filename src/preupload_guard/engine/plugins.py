@@ -20,9 +20,9 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from .findings import Finding, Rule, Severity
-from .index_facts import IndexUnreachable
+from preupload_guard.engine import hookspecs
+from preupload_guard.model.facts import IndexUnreachable
+from preupload_guard.model.findings import PLUGIN_ERROR, Finding, Rule, Severity
 
 ENTRY_POINT_GROUP = "preupload_guard"
 DISABLE_AUTOLOAD_ENV = "PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD"
@@ -40,7 +40,6 @@ BUILTIN_PLUGINS = (
     "preupload_guard.checks.credentials",
 )
 
-PLUGIN_ERROR = "plugin-error"
 
 
 @dataclass

@@ -71,7 +71,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
-from .archives import ArchiveError
+from preupload_guard.read.archives import ArchiveError
 
 Format = Literal["elf", "macho", "pe"]
 

@@ -17,9 +17,8 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from .archives import ArchiveError
-from .artifact import Artifact
-from .guidelines import (
+from preupload_guard.advise.breakdown import SizeBreakdown, breakdown_of
+from preupload_guard.advise.guidelines import (
     NEAR_LIMIT_RATIO,
     Assessment,
     Cadence,
@@ -28,12 +27,13 @@ from .guidelines import (
     assess_project_request,
     release_cadence,
 )
-from .index_facts import ProjectState
-from .inputs import expand_inputs
-from .limit_request import DraftContext, draft_request
-from .runner import Context
-from .settings import ConfigError, Settings
-from .size_breakdown import SizeBreakdown, breakdown_of
+from preupload_guard.advise.limit_request import DraftContext, draft_request
+from preupload_guard.model.context import Context
+from preupload_guard.model.facts import ProjectState
+from preupload_guard.model.settings import ConfigError, Settings
+from preupload_guard.read.archives import ArchiveError
+from preupload_guard.read.artifact import Artifact
+from preupload_guard.read.inputs import expand_inputs
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def index_label(settings: Settings) -> str | None:
 def _open_context(settings: Settings, now: datetime) -> Context:
     index = None
     if not settings.offline and settings.index_url:
-        from .index import Index
+        from preupload_guard.index.client import Index
 
         index = Index(settings.index_url, settings.json_api_url,
                       cache_dir=settings.resolved_cache_dir, timeout=settings.timeout)

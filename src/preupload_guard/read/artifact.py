@@ -26,8 +26,13 @@ from packaging.metadata import RawMetadata, parse_email
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .archives import ArchiveError, ArchiveReader, Member, archive_kind
-from .naming import WheelNameError, is_valid_project_name, parse_sdist_name, parse_wheel_name
+from preupload_guard.model.names import (
+    WheelNameError,
+    is_valid_project_name,
+    parse_sdist_name,
+    parse_wheel_name,
+)
+from preupload_guard.read.archives import ArchiveError, ArchiveReader, Member, archive_kind
 
 #: METADATA / PKG-INFO larger than this is absurd (a README of tens of MiB).
 MAX_METADATA_BYTES = 16 * 1024 * 1024

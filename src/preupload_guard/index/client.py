@@ -10,8 +10,8 @@ This is the only module that talks to an index. It asks three things:
 * the **project list** at the simple root, only for name-similarity questions, because it
   is ~40 MB on PyPI and is therefore streamed, reduced to one short line per name and cached.
 
-Everything comes back as :mod:`preupload_guard.index_facts` objects. Whenever no trustworthy
-answer can be had, :class:`~preupload_guard.index_facts.IndexUnreachable` is raised: a
+Everything comes back as :mod:`preupload_guard.model.facts` objects. Whenever no trustworthy
+answer can be had, :class:`~preupload_guard.model.facts.IndexUnreachable` is raised: a
 half-read page must never look like "the index has no such file", which would turn a
 refusal into a pass.
 """
@@ -48,9 +48,15 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
-from .http import make_session
-from .index_facts import IndexFile, IndexUnreachable, ProjectState, Release, release_key
-from .naming import ultranormalize_name
+from preupload_guard.index.http import make_session
+from preupload_guard.model.facts import (
+    IndexFile,
+    IndexUnreachable,
+    ProjectState,
+    Release,
+    release_key,
+)
+from preupload_guard.model.names import ultranormalize_name
 
 if TYPE_CHECKING:
     from pypi_simple import ProjectPage
@@ -802,7 +808,7 @@ class Index:
     HTTP cache and the project-name list (``None``: nothing touches the disk). ``timeout``
     is applied to every request; ``names_ttl`` is how long (seconds) a cached project-name
     list is used before it is revalidated. A ``session`` may be injected (tests, custom
-    auth); otherwise one is built with :func:`preupload_guard.http.make_session`.
+    auth); otherwise one is built with :func:`preupload_guard.index.http.make_session`.
 
     Thread-safe: the runner asks from a thread pool, and concurrent questions about one
     project share a single fetch.

@@ -28,9 +28,15 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from .index_facts import IndexFile, ProjectState
-from .settings import DEFAULT_UPLOAD_LIMIT, UPLOAD_LIMIT_CAP, GiB, MiB, format_size
-from .size_breakdown import SizeBreakdown
+from preupload_guard.advise.breakdown import SizeBreakdown
+from preupload_guard.model.facts import IndexFile, ProjectState
+from preupload_guard.model.settings import (
+    DEFAULT_UPLOAD_LIMIT,
+    UPLOAD_LIMIT_CAP,
+    GiB,
+    MiB,
+    format_size,
+)
 
 #: Increases up to this are "small" in PyPI's guidelines, with easier criteria.
 SMALL_INCREASE = 200 * MiB

@@ -31,12 +31,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .archives import ArchiveError, ArchiveReader, Member
-from .binaries import inspect_binary, sniff
+from preupload_guard.read.archives import ArchiveError, ArchiveReader, Member
+from preupload_guard.read.binaries import inspect_binary, sniff
 
 if TYPE_CHECKING:
-    from .artifact import Artifact
-    from .binaries import BinaryInfo
+    from preupload_guard.read.artifact import Artifact
+    from preupload_guard.read.binaries import BinaryInfo
 
 #: Bytes of each member kept to recognise it (binary magic, model file signatures).
 HEAD_BYTES = 64

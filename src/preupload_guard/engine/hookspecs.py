@@ -17,18 +17,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-import pluggy
+from preupload_guard.model.hooks import PROJECT_NAME, hookimpl, hookspec
 
 if TYPE_CHECKING:
-    from .artifact import Artifact
-    from .findings import Finding, Rule
-    from .runner import Context
-    from .settings import Settings
+    from preupload_guard.model.context import Context
+    from preupload_guard.model.findings import Finding, Rule
+    from preupload_guard.model.settings import Settings
+    from preupload_guard.read.artifact import Artifact
 
-PROJECT_NAME = "preupload_guard"
-
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
 
 @hookspec

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .findings import Rule
+from preupload_guard.model.findings import Rule
 
 #: Families in the order of the SPEC's table; plugin families follow, alphabetically.
 FAMILY_ORDER = ("size", "reuse", "names", "filenames", "archives", "metadata", "index",

@@ -84,7 +84,7 @@ _CHILD_CODE = (
     "import json, sys\n"
     "data = json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
     "sys.path[:] = data['path']\n"
-    "from preupload_guard.readme import _child_main\n"
+    "from preupload_guard.read.readme import _child_main\n"
     "_child_main(data)\n"
 )
 
