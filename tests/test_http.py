@@ -7,8 +7,9 @@ import time
 import pytest
 import requests
 
-from preupload_guard.index.client import PROJECT_ACCEPT, Index
+from preupload_guard.index.client import Index
 from preupload_guard.index.http import USER_AGENT, make_session
+from preupload_guard.index.simple import PROJECT_ACCEPT
 from preupload_guard.testing import FixtureFile, FixtureProject, IndexScenario
 
 JSON = {"Accept": PROJECT_ACCEPT}

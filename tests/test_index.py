@@ -14,17 +14,17 @@ import pytest
 import requests
 
 from preupload_guard.engine.config import derive_index_target
-from preupload_guard.index.client import (
+from preupload_guard.index.client import Index
+from preupload_guard.index.name_list import NameTable as _NameTable
+from preupload_guard.index.name_list import name_lines as _name_lines
+from preupload_guard.index.name_list import stream_names as _stream_names
+from preupload_guard.index.simple import (
     PROJECT_ACCEPT,
     SIMPLE_JSON,
-    Index,
-    _name_lines,
-    _NameTable,
-    _parse_time,
-    _stream_names,
     package_type_from_filename,
     version_from_filename,
 )
+from preupload_guard.index.simple import parse_time as _parse_time
 from preupload_guard.model.facts import IndexUnreachable, ProjectState
 from preupload_guard.model.names import ultranormalize_name
 from preupload_guard.testing import (

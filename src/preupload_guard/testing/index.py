@@ -45,7 +45,7 @@ from urllib.parse import unquote, urlsplit
 from packaging.utils import canonicalize_name, canonicalize_version
 from packaging.version import InvalidVersion, Version
 
-from preupload_guard.index.client import package_type_from_filename, version_from_filename
+from preupload_guard.index.simple import package_type_from_filename, version_from_filename
 
 __all__ = [
     "FixtureFile",
