@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from preupload_guard import Finding, Report, Severity, check
-from preupload_guard.checks.archives import RULES, entry_points_problem
+from preupload_guard.checks.archives import RULES
+from preupload_guard.checks.archives.wheel import entry_points_problem
 from preupload_guard.read import archives as archives_module
 from preupload_guard.testing import make_sdist, make_wheel, make_zip_sdist, metadata_text
 

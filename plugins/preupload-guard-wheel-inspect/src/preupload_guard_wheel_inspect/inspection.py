@@ -660,7 +660,7 @@ def _headerparser_text(exc: BaseException) -> str:
 def _core_refuses_entry_points(text: str) -> bool:
     """Whether the core's invalid-entry-points rule reports this file (PyPI refuses it)."""
     try:
-        from preupload_guard.checks.archives import entry_points_problem
+        from preupload_guard.checks.archives.wheel import entry_points_problem
     except ImportError:  # pragma: no cover - an older or newer core
         return False
     return entry_points_problem(text.encode("utf-8")) is not None
