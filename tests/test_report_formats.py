@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 
 from preupload_guard import Finding, Report, Rule, Severity
-from preupload_guard.cli import output_format
+from preupload_guard.cli.output import output_format
 from preupload_guard.model.findings import FileSummary
 from preupload_guard.report.github import escape_data, escape_property, render_github
 from preupload_guard.report.markdown import SUMMARY_LIMIT, render_markdown

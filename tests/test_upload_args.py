@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from preupload_guard.integrations.upload import _target_options, build_parser, twine_options
+from preupload_guard.cli.upload import build_parser
+from preupload_guard.integrations.twine import target_options as _target_options
+from preupload_guard.integrations.twine import twine_options
 
 
 @pytest.mark.parametrize("argv, tokens, given", [

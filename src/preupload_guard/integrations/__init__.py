@@ -13,6 +13,12 @@ from preupload_guard.model.settings import ConfigError
 MACHINE_FORMATS = frozenset({"json", "sarif", "markdown"})
 
 
+def say(message: str) -> None:
+    """One line to stderr, prefixed like every other message of the tool: what ``upload``,
+    ``build`` and the hooks tell the user while stdout may carry a machine-read report."""
+    print(f"preupload-guard: {message}", file=sys.stderr, flush=True)
+
+
 def run_wrapped(command: Sequence[str], report_format: str | None, what: str) -> int:
     """Run twine or build as a child process and return its exit status.
 

@@ -28,38 +28,39 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from preupload_guard.cli import (
+from preupload_guard.cli.options import (
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_TOOL_FAILED,
-    _Parser,
+    Parser,
     add_check_options,
     blocked_plugins,
     cli_options,
-    emit_report,
 )
+from preupload_guard.cli.output import emit_report
 from preupload_guard.engine.config import load_settings, read_pyproject
-from preupload_guard.index.credentials import Credentials, decode_token, looks_like_token
-from preupload_guard.index.history import History, HistoryError, default_ledger_path
-from preupload_guard.integrations import run_wrapped
-from preupload_guard.model.facts import IndexUnreachable
+from preupload_guard.integrations import run_wrapped, say
+from preupload_guard.integrations.twine import (
+    PREFIX,
+    landed_files,
+    read_credentials,
+    record_uploaded,
+    target_options,
+    twine_options,
+)
 from preupload_guard.model.findings import Report, Severity
 from preupload_guard.model.settings import ConfigError, Settings
 from preupload_guard.read.artifact import Artifact
 from preupload_guard.read.inputs import InputError, expand_with_sidecars
-
-PREFIX = "guard-"
 
 
 def build_parser(prog: str = "preupload-guard upload") -> argparse.ArgumentParser:
     """twine upload's parser, plus our ``--guard-*`` options."""
     from twine.settings import Settings as TwineSettings
 
-    parser = _Parser(
+    parser = Parser(
         prog=prog,
         allow_abbrev=False,  # an abbreviation could mean a twine option or one of ours
         description=(
@@ -84,70 +85,6 @@ def build_parser(prog: str = "preupload-guard upload") -> argparse.ArgumentParse
     return parser
 
 
-@dataclass
-class TwineArgs:
-    """The user's twine options, as typed, and which target options were given."""
-
-    tokens: list[str]
-    given: set[str]
-
-
-def twine_options(parser: argparse.ArgumentParser, argv: Sequence[str]) -> TwineArgs:
-    """Pick twine's option tokens out of ``argv``, exactly as the user typed them.
-
-    Our ``--guard-*`` options and the positional file arguments are left out (the files are
-    passed separately, without those that are not to be sent). Relies on argparse's
-    ``_option_string_actions`` map, which every argparse since 2.7 has.
-    """
-    actions: dict[str, argparse.Action] = parser._option_string_actions
-    tokens: list[str] = []
-    given: set[str] = set()
-    i = 0
-    argv = list(argv)
-    while i < len(argv):
-        token = argv[i]
-        if token == "--":
-            break
-        if not token.startswith("-") or token == "-":
-            i += 1
-            continue
-        if token.startswith("--"):
-            name, eq, _ = token.partition("=")
-            attached = bool(eq)
-        else:
-            name, attached = token[:2], len(token) > 2
-        action = actions.get(name)
-        takes_value = action is not None and action.nargs != 0
-        consumed = argv[i : i + (2 if takes_value and not attached else 1)]
-        i += len(consumed)
-        if action is None or name.startswith("--" + PREFIX):
-            continue
-        given.add(action.dest)
-        tokens.extend(consumed)
-    return TwineArgs(tokens, given)
-
-
-def _target_options(
-    twine: TwineArgs, table: dict[str, Any], environ: dict[str, str] | os._Environ[str]
-) -> list[str]:
-    """Options to add so that twine uploads where the pyproject table says to check.
-
-    When neither the command line nor ``TWINE_REPOSITORY``/``TWINE_REPOSITORY_URL`` names
-    a target, twine would use its default; the ``repository``/``repository-url`` of
-    ``[tool.preupload-guard]`` would then make the check and the upload disagree. We pass
-    the table's target to twine explicitly instead, and say so.
-    """
-    if {"repository", "repository_url"} & twine.given:
-        return []
-    if environ.get("TWINE_REPOSITORY") or environ.get("TWINE_REPOSITORY_URL"):
-        return []
-    if table.get("repository-url"):
-        return ["--repository-url", str(table["repository-url"])]
-    if table.get("repository"):
-        return ["--repository", str(table["repository"])]
-    return []
-
-
 def _settings(args: argparse.Namespace, extra: list[str]) -> Settings:
     """Settings for the check, targeting exactly what twine will upload to."""
     if extra:
@@ -163,42 +100,6 @@ def _settings(args: argparse.Namespace, extra: list[str]) -> Settings:
     return load_settings(options)
 
 
-def read_credentials(args: argparse.Namespace, settings: Settings) -> Credentials:
-    """What can be known about the token without prompting and without keeping it.
-
-    The password comes from ``--password``/``TWINE_PASSWORD`` or the repository's section
-    of ``.pypirc``, as twine would find it first. A keyring or a prompt is left to twine:
-    asking them here would prompt twice. Only the decoded, non-secret facts leave this
-    function.
-    """
-    password = args.password
-    source = "--password or TWINE_PASSWORD"
-    if not password and not args.repository_url and settings.repository_url is None:
-        from twine import exceptions as twine_exceptions
-        from twine import utils as twine_utils
-
-        try:
-            config = twine_utils.get_repository_from_config(
-                args.config_file, settings.repository or "pypi", None
-            )
-        except (twine_exceptions.TwineException, OSError):
-            config = {}
-        password = config.get("password")
-        source = "the .pypirc"
-    if not password:
-        return Credentials(state="absent", source=None)
-    if not looks_like_token(password):
-        return Credentials(state="not-a-token", source=source)
-    facts = decode_token(password)
-    if facts is None:
-        return Credentials(state="undecodable", source=source)
-    return Credentials(state="token", source=source, token=facts)
-
-
-def _say(message: str) -> None:
-    print(f"preupload-guard: {message}", file=sys.stderr, flush=True)
-
-
 def _plan(report: Report) -> tuple[frozenset[str], list[str]]:
     """(files to leave out because the index has them byte for byte, error rule ids).
 
@@ -210,44 +111,13 @@ def _plan(report: Report) -> tuple[frozenset[str], list[str]]:
     return report.on_index, errors
 
 
-def landed_files(
-    settings: Settings, sent: dict[str, str | None], projects: set[str]
-) -> tuple[set[str], set[str], str | None]:
-    """Ask the index, fresh, which of ``sent`` (filename -> sha256) it now holds.
-
-    Returns (landed filenames, every filename the index lists for ``projects``, problem).
-    No cache is used: a cached page from before the upload would say "nothing landed".
-    """
-    from preupload_guard.index.client import Index
-
-    if settings.offline or not settings.index_url:
-        return set(), set(), "the index is not consulted (--guard-offline)"
-    landed: set[str] = set()
-    listed: set[str] = set()
-    with Index(settings.index_url, settings.json_api_url, cache_dir=None,
-               timeout=settings.timeout) as index:
-        for project in sorted(projects):
-            try:
-                state = index.project(project)
-            except IndexUnreachable as exc:
-                return landed, listed, f"could not ask {exc.url}: {exc.reason}"
-            for file in state.files:
-                listed.add(file.filename)
-                if file.filename not in sent:
-                    continue
-                digest = sent[file.filename]
-                if file.sha256 is None or digest is None or file.sha256 == digest:
-                    landed.add(file.filename)
-    return landed, listed, None
-
-
 def upload(argv: Sequence[str]) -> int:
     """The ``upload`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(list(argv))
     twine = twine_options(parser, argv)
     table = read_pyproject(Path.cwd() / "pyproject.toml")
-    extra = _target_options(twine, table, os.environ)
+    extra = target_options(twine, table, os.environ)
     settings = _settings(args, extra)
     credentials = read_credentials(args, settings)
 
@@ -268,18 +138,18 @@ def upload(argv: Sequence[str]) -> int:
     emit_report(report, settings)
     same, errors = _plan(report)
     if errors:
-        _say(f"nothing was uploaded: {len(errors)} error finding(s) "
+        say(f"nothing was uploaded: {len(errors)} error finding(s) "
              f"({', '.join(sorted(set(errors)))}).")
         return EXIT_FINDINGS
     to_send = [f for f in files if f.name not in same]
     for name in sorted(same):
-        _say(f"not sending {name}: the index already has this file, byte for byte "
+        say(f"not sending {name}: the index already has this file, byte for byte "
              "(it would answer 200 and store nothing).")
     if not to_send:
-        _say("nothing to upload: every file is already on the index.")
+        say("nothing to upload: every file is already on the index.")
         return EXIT_OK
     if extra:
-        _say(f"uploading to {extra[1]} ({extra[0]} from [tool.preupload-guard]).")
+        say(f"uploading to {extra[1]} ({extra[0]} from [tool.preupload-guard]).")
 
     paths = [str(p) for f in to_send for p in (f, *sidecars.get(f, []))]
     command = [sys.executable, "-m", "twine", "upload", *extra, *twine.tokens, "--", *paths]
@@ -292,11 +162,11 @@ def upload(argv: Sequence[str]) -> int:
     else:
         projects = {s.project for s in summaries.values() if s.filename in sent and s.project}
         landed, listed, problem = landed_files(settings, sent, projects)
-    _record(settings, landed | listed, landed)
+    record_uploaded(settings, landed | listed, landed)
     if status == 0:
         return EXIT_OK
     missing = [name for name in sent if name not in landed]
-    _say(f"twine upload failed (exit status {status}). "
+    say(f"twine upload failed (exit status {status}). "
          + (f"The index did not say which files landed ({problem}); the ledger records none "
             "of them: the next check adds whatever the index lists."
             if problem else
@@ -306,16 +176,10 @@ def upload(argv: Sequence[str]) -> int:
     return EXIT_TOOL_FAILED
 
 
-def _record(settings: Settings, filenames: set[str], landed: set[str]) -> None:
-    """Add the filenames to the ledger of this index (they can never be used again)."""
-    if not filenames:
-        return
-    path = settings.history or default_ledger_path(settings.resolved_cache_dir,
-                                                   settings.index_url)
-    try:
-        history = History(path, settings.index_url)
-        history.add(filenames)
-        if history.save():
-            _say(f"recorded {len(landed)} uploaded filename(s) in the ledger {path}.")
-    except HistoryError as exc:
-        _say(f"warning: {exc}")
+def register(sub: argparse._SubParsersAction) -> None:
+    """List ``upload`` in ``--help``. It is parsed by its own parser (twine's options plus
+    ours, :func:`build_parser`): :func:`preupload_guard.cli.main` hands it everything after
+    the word ``upload``."""
+    sub.add_parser("upload", add_help=False,
+                   help="check, then upload with twine (takes every `twine upload` option; "
+                   "see `upload --help`)")

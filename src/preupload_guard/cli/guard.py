@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str]) -> int:
     """Entry point for twine's dispatcher: ``twine guard [check options] FILE...``."""
-    from preupload_guard.cli import check_parser, guarded, run_check_command
+    from preupload_guard.cli.check import check_parser, run_check_command
+    from preupload_guard.cli.options import guarded
 
     parser = check_parser(prog="twine guard")
     args = parser.parse_args(list(argv))
