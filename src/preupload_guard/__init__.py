@@ -1,30 +1,117 @@
 """preupload-guard: would the package index refuse these files, and what to do about it.
 
 The public API: :func:`check` runs every check and returns a :class:`Report`; plugins use
-:data:`hookimpl`, :class:`Rule`, :class:`Finding` and :class:`Severity`.
+:data:`hookimpl`, :class:`Rule`, :class:`Finding` and :class:`Severity`, and name the
+types they receive and the helpers they may call through the names below. Those are the
+only names a plugin imports: where a module lives inside the package is not public and
+may change; these names do not.
+
+The names beyond the vocabulary are loaded on first use (PEP 562), so ``import
+preupload_guard`` stays cheap for ``--help`` and for plugins that need only the basics.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from preupload_guard.model.findings import Finding, Report, Rule, Severity, Skipped
 from preupload_guard.model.hooks import hookimpl
 
+if TYPE_CHECKING:
+    from preupload_guard.checks.archives.wheel import entry_points_problem
+    from preupload_guard.model.context import Context
+    from preupload_guard.model.facts import IndexFile, IndexUnreachable, ProjectState, Release
+    from preupload_guard.model.settings import (
+        ConfigError,
+        GiB,
+        KiB,
+        MiB,
+        Settings,
+        format_size,
+        parse_size,
+    )
+    from preupload_guard.read.archives import (
+        ArchiveError,
+        ArchiveLimitExceeded,
+        ArchiveReader,
+        Member,
+        MemberStream,
+        MemberTooLarge,
+    )
+    from preupload_guard.read.artifact import Artifact
+
 __version__ = "0.1.0"
 
+#: Public name -> the module that defines it, imported when the name is first asked for.
+_LAZY = {
+    "Artifact": "preupload_guard.read.artifact",
+    "ArchiveError": "preupload_guard.read.archives",
+    "ArchiveLimitExceeded": "preupload_guard.read.archives",
+    "ArchiveReader": "preupload_guard.read.archives",
+    "Member": "preupload_guard.read.archives",
+    "MemberStream": "preupload_guard.read.archives",
+    "MemberTooLarge": "preupload_guard.read.archives",
+    "Context": "preupload_guard.model.context",
+    "IndexFile": "preupload_guard.model.facts",
+    "IndexUnreachable": "preupload_guard.model.facts",
+    "ProjectState": "preupload_guard.model.facts",
+    "Release": "preupload_guard.model.facts",
+    "ConfigError": "preupload_guard.model.settings",
+    "Settings": "preupload_guard.model.settings",
+    "KiB": "preupload_guard.model.settings",
+    "MiB": "preupload_guard.model.settings",
+    "GiB": "preupload_guard.model.settings",
+    "format_size": "preupload_guard.model.settings",
+    "parse_size": "preupload_guard.model.settings",
+    "entry_points_problem": "preupload_guard.checks.archives.wheel",
+}
+
 __all__ = [
+    "ArchiveError",
+    "ArchiveLimitExceeded",
+    "ArchiveReader",
+    "Artifact",
+    "ConfigError",
+    "Context",
     "Finding",
+    "GiB",
+    "IndexFile",
+    "IndexUnreachable",
+    "KiB",
+    "Member",
+    "MemberStream",
+    "MemberTooLarge",
+    "MiB",
+    "ProjectState",
+    "Release",
     "Report",
     "Rule",
+    "Settings",
     "Severity",
     "Skipped",
     "__version__",
     "check",
+    "entry_points_problem",
+    "format_size",
     "hookimpl",
+    "parse_size",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'preupload_guard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def check(paths: Iterable[str | Path], **options: Any) -> Report:

@@ -11,7 +11,7 @@ metadata, which point at ``pyproject.toml`` when the caller says one exists.
 from __future__ import annotations
 
 from preupload_guard.model.findings import Finding, Report, Severity
-from preupload_guard.report import about_project, verdict
+from preupload_guard.report.verdict import about_project, verdict
 
 #: Annotations GitHub shows per step and per kind; later ones are dropped.
 ANNOTATION_LIMIT = 10

@@ -14,7 +14,7 @@ import unicodedata
 
 from preupload_guard.model.findings import Finding, Report, Rule, Severity
 from preupload_guard.model.settings import format_size
-from preupload_guard.report import verdict
+from preupload_guard.report.verdict import verdict
 
 #: Bytes the summary may use; GitHub's limit is 1 MiB (1,048,576) per step.
 SUMMARY_LIMIT = 1_000_000

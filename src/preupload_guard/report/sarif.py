@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from preupload_guard import __version__
 from preupload_guard.model.findings import Finding, Report, Rule, Severity
-from preupload_guard.report import about_project
+from preupload_guard.report.verdict import about_project
 
 SCHEMA_URI = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
               "sarif-schema-2.1.0.json")

@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from preupload_guard.model.findings import Finding, Report, Severity
 from preupload_guard.model.settings import format_size
-from preupload_guard.report import verdict
+from preupload_guard.report.verdict import verdict
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _LABEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}

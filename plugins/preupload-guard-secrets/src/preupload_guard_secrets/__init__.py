@@ -21,8 +21,7 @@ from .detectors import AWS_KEY, PRIVATE_KEY, TOKEN
 from .scan import SCAN_INCOMPLETE, SENSITIVE_FILE, scan_artifact
 
 if TYPE_CHECKING:
-    from preupload_guard.model.context import Context
-    from preupload_guard.read.artifact import Artifact
+    from preupload_guard import Artifact, Context
 
 __version__ = "0.1.0"
 __all__ = ["RULES", "SecretsConfig", "SecretsConfigError", "__version__", "scan_artifact"]

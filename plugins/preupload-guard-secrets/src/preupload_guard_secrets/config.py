@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from preupload_guard.model.settings import GiB, MiB, parse_size
+from preupload_guard import GiB, MiB, parse_size
 
 from .detectors import FINGERPRINT_DIGITS
 

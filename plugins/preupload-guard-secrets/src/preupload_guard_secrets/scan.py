@@ -15,10 +15,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from preupload_guard import Finding
-from preupload_guard.model.settings import format_size
-from preupload_guard.read.archives import ArchiveError, Member
-from preupload_guard.read.artifact import Artifact
+from preupload_guard import ArchiveError, Artifact, Finding, Member, format_size
 
 from .config import TABLE, SecretsConfig
 from .detectors import AWS_KEY, PRIVATE_KEY, TOKEN

@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from preupload_guard import Finding, Rule, hookimpl
-from preupload_guard.read.archives import ArchiveError
+from preupload_guard import ArchiveError, Finding, Rule, hookimpl
 
 from .config import PLUGIN_NAME, Config
 from .rules import RULES
 
 if TYPE_CHECKING:
-    from preupload_guard.model.context import Context
-    from preupload_guard.read.artifact import Artifact
+    from preupload_guard import Artifact, Context
 
 __version__ = "0.1.0"
 __all__ = ["PLUGIN_NAME", "RULES", "__version__"]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from preupload_guard.model.settings import ConfigError, parse_size
+from preupload_guard import ConfigError, parse_size
 
 PLUGIN_NAME = "wheel-inspect"
 DEFAULT_VERIFY_LIMIT = 4 * 1024**3

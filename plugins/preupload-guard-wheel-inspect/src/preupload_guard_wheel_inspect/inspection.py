@@ -34,10 +34,16 @@ from typing import Any
 import entry_points_txt
 import headerparser
 from packaging.utils import canonicalize_name, canonicalize_version
-from preupload_guard import Finding, Severity
-from preupload_guard.model.settings import format_size
-from preupload_guard.read.archives import ArchiveError, ArchiveReader, Member, MemberTooLarge
-from preupload_guard.read.artifact import Artifact
+from preupload_guard import (
+    ArchiveError,
+    ArchiveReader,
+    Artifact,
+    Finding,
+    Member,
+    MemberTooLarge,
+    Severity,
+    format_size,
+)
 from wheel_filename import ParseError as FilenameError
 from wheel_filename import WheelFilename
 from wheel_inspect import errors as wi_errors
@@ -660,7 +666,7 @@ def _headerparser_text(exc: BaseException) -> str:
 def _core_refuses_entry_points(text: str) -> bool:
     """Whether the core's invalid-entry-points rule reports this file (PyPI refuses it)."""
     try:
-        from preupload_guard.checks.archives.wheel import entry_points_problem
+        from preupload_guard import entry_points_problem
     except ImportError:  # pragma: no cover - an older or newer core
         return False
     return entry_points_problem(text.encode("utf-8")) is not None

@@ -20,7 +20,7 @@ import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from preupload_guard.read.archives import ArchiveError, ArchiveReader, Member, MemberStream
+from preupload_guard import ArchiveError, ArchiveReader, Member, MemberStream
 from wheel_inspect import errors as wi_errors
 from wheel_inspect.record import RecordEntry
 
