@@ -130,7 +130,7 @@ def test_rules_are_declared_with_steps_and_explanations() -> None:
     assert {
         "invalid-archive", "compression-bomb", "compression-method", "zip-framing",
         "sdist-layout", "sparse-tar-member", "wheel-missing-file", "invalid-entry-points",
-        "missing-license-file", "record-mismatch", "encrypted-code"} == ARCHIVE_RULES
+        "missing-license-file", "record-mismatch", "encrypted-code", "pypi-token"} == ARCHIVE_RULES
     for rule in RULES:
         assert rule.family == "archives" and rule.explanation and rule.fix and rule.step
         assert not rule.needs_index

@@ -38,6 +38,7 @@ BUILTIN_PLUGINS = (
     "preupload_guard.checks.archives",
     "preupload_guard.checks.metadata",
     "preupload_guard.checks.credentials",
+    "preupload_guard.checks.attestations",
 )
 
 

@@ -33,6 +33,7 @@ from preupload_guard.model.names import (
     parse_wheel_name,
 )
 from preupload_guard.read.archives import ArchiveError, ArchiveReader, Member, archive_kind
+from preupload_guard.read.attestations import AttestationFile, read_attestations
 
 #: METADATA / PKG-INFO larger than this is absurd (a README of tens of MiB).
 MAX_METADATA_BYTES = 16 * 1024 * 1024
@@ -82,6 +83,7 @@ class Artifact:
         self._metadata_error: str | None = None
         self._raw: RawMetadata | None = None
         self._unparsed: dict[str, Any] = {}
+        self._attestations: tuple[AttestationFile, ...] | None = None
         self._parse_filename()
 
     def __repr__(self) -> str:
@@ -296,6 +298,23 @@ class Artifact:
         with self._lock:
             self._load_metadata()
         return self._unparsed
+
+    # -- attestation sidecars --------------------------------------------------------
+    @property
+    def attestations(self) -> tuple[AttestationFile, ...]:
+        """The PEP 740 attestation files next to this file, as twine pairs them.
+
+        ``twine upload --attestations dist/*`` (and pypa/gh-action-pypi-publish, which calls
+        it that way) sends, with each distribution, every ``<filename>.*.attestation`` among
+        its inputs; the files beside this one are the ones such an upload would send. Listed
+        once (one directory listing), sorted by name as a sorted glob gives them to twine,
+        each read up to 1 MiB (:mod:`.attestations`).
+        """
+        with self._lock:
+            if self._attestations is None:
+                self._attestations = read_attestations(self.path)
+            return self._attestations
+
 
     # -- identity --------------------------------------------------------------------
     @property

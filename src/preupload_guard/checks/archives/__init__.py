@@ -4,7 +4,8 @@ PyPI opens every distribution at step 26 (reference §2.10): the archive type co
 the filename's case-sensitive suffix (``.whl``/``.zip`` as zip, ``.tar.gz`` as tar), and
 the checks run in a fixed order, the first failure answering ``400 Invalid distribution
 file. {msg}``. Zips: polyglot (Z0), not a zip (Z1), compression bomb (Z2), compression
-method (Z3), sdist layout (Z4, Z5), the WHEEL file (Z7), the encrypted-code scan (Z8),
+method (Z3), sdist layout (Z4, Z5), the WHEEL file (Z7), the scan for encrypted code and
+API tokens (Z8),
 record framing (Z9), and any ``BadZipFile`` on the way (Z10). Tars: not a tar (T1), not a
 readable gzip tar (T2), sparse members (T3), layout (T4, T5), the scan (T6). Then sdists'
 License-File members (step 27) and, for wheels, License-File, RECORD, entry points and
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from preupload_guard.checks.archives.tar import TarChecks
+from preupload_guard.checks.archives.token_scan import HELP_COMPROMISED_TOKEN
 from preupload_guard.checks.archives.vocabulary import (
     ACCEPTABLE_USE,
     DOCS_ARCHIVES,
@@ -269,6 +271,34 @@ RULES = [
             "Publish readable source: PyPI's acceptable-use policy forbids encrypted or "
             "obfuscated code. If the file only mentions a marker (a detector, a test), build "
             "the string from parts (\"__pyarmor\" + \"_enter__\") or move it to a non-.py file."
+        ),
+        step=STEP_ZIP_SCAN,
+    ),
+    Rule(
+        id="pypi-token",
+        family=FAMILY,
+        severity=Severity.ERROR,
+        summary="A .py/.pye member contains a PyPI API token",
+        explanation=(
+            "PyPI's upload scanner has a third rule besides the two encryption rules "
+            "(secrets_pypi_token): in the same members (.py and .pye in any case, regular "
+            "files up to 5 MiB each) it looks for the regular expression "
+            "pypi-AgEIcHlwaS5vcmcCJ[a-zA-Z0-9-_]{150,157}, case-sensitive and unanchored: the "
+            "fixed head of every API token PyPI mints followed by at least 150 token "
+            "characters. TestPyPI tokens have another head and do not match. A match is "
+            "refused: 400 Invalid distribution file. We have detected a PyPI API token exposed "
+            "in the uploaded file. Publishing it would allow anyone to perform actions on your "
+            "behalf. For your own security, please revoke the token immediately. See "
+            f"{HELP_COMPROMISED_TOKEN} for additional help. When one member holds both, the "
+            "PyArmor rule answers first and this rule before the SourceDefender one; across "
+            "members, the first matching member answers. The token is never printed: the "
+            "finding names the member and line."
+        ),
+        fix=(
+            "Revoke the token now (it is exposed wherever the file went: the build directory, "
+            "version control, CI logs), delete it from the source and rebuild; pass the new "
+            "token to twine through TWINE_PASSWORD, a keyring or trusted publishing. A test "
+            "that needs a token-shaped string must assemble it at run time from parts."
         ),
         step=STEP_ZIP_SCAN,
     ),

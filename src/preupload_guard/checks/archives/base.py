@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
+from preupload_guard.checks.archives.token_scan import PYPI_TOKEN_MESSAGE, find_pypi_token
 from preupload_guard.checks.archives.vocabulary import (
     INVALID,
     PYARMOR_MARKERS,
@@ -57,15 +58,51 @@ def _is_scanned(member_name: str) -> bool:
     return PurePosixPath(member_name).suffix.lower() in SCAN_SUFFIXES
 
 
-def _match_markers(data: bytes) -> tuple[bytes, str] | None:
-    """PyPI's two rules on one member: (the marker that matched, PyPI's message)."""
+def _match_pyarmor(data: bytes) -> tuple[bytes, str] | None:
     if b"__pyarmor" in data:
         for marker in PYARMOR_MARKERS:
             if marker in data:
                 return marker, PYARMOR_MESSAGE
+    return None
+
+
+def _match_sourcedefender(data: bytes) -> tuple[bytes, str] | None:
     if all(marker in data for marker in SOURCEDEFENDER_MARKERS):
         return SOURCEDEFENDER_MARKERS[0], SOURCEDEFENDER_MESSAGE
     return None
+
+
+def _match_rules(name: str, data: bytes) -> list[tuple[str, str, str]]:
+    """PyPI's scanner rules on one member, in its rule order: (rule id, what, message).
+
+    Warehouse compiles ``sorted(*.yar)``: pyarmor, pypi_token, sourcedefender; for the first
+    matching member it answers with that member's first matching rule.
+    """
+    hits: list[tuple[str, str, str]] = []
+    hit = _match_pyarmor(data)
+    if hit is not None:
+        hits.append(("encrypted-code", f"contains {hit[0].decode()!r}", hit[1]))
+    token = find_pypi_token(name, data)
+    if token is not None:
+        hits.append(("pypi-token", f"contains a PyPI API token ({token.redacted}, line "
+                     f"{token.line})", PYPI_TOKEN_MESSAGE))
+    hit = _match_sourcedefender(data)
+    if hit is not None:
+        hits.append(("encrypted-code", f"contains {hit[0].decode()!r}", hit[1]))
+    return hits
+
+
+_SCAN_HINTS = {
+    "encrypted-code": (
+        "PyPI's acceptable-use policy forbids encrypted or obfuscated code: publish readable "
+        "source. If the file only mentions the marker (a detector, a test, a comment), build "
+        "the string from parts or move it out of .py files."),
+    "pypi-token": (
+        "Revoke this token now in your account settings on the index (it is exposed wherever "
+        "this file went: the build directory, version control, CI logs), remove it from the "
+        "source, and give the new one to twine through TWINE_PASSWORD, a keyring or trusted "
+        "publishing. A test fixture that needs a token-like string must build it from parts."),
+}
 
 
 def license_files(artifact: Artifact) -> list[str]:
@@ -178,27 +215,30 @@ class Checks:
         )
 
     def scan(self, reader: ArchiveReader, step: float) -> Iterator[Finding]:
-        """Z8/T6: the encrypted-code markers, member by member, as PyPI's YARA rules."""
+        """Z8/T6: PyPI's scanner rules (encrypted code, API tokens), member by member.
+
+        PyPI answers with the first matching member's first rule; the first match of the
+        other rule, if any, is reported too, just after that step, so it shows as hidden
+        behind the first (it is what PyPI says once the first is fixed).
+        """
         if not any(m.is_file and _is_scanned(m.name) for m in reader.members):
             return
+        seen: set[str] = set()
         try:
             for member, data in reader.iter_contents(
                     lambda m: _is_scanned(m.name), SCAN_MAX_FILE_SIZE):
-                hit = _match_markers(data)
-                if hit is None:
-                    continue
-                marker, message = hit
-                yield self.finding(
-                    "encrypted-code",
-                    f"{self.fn}: {member.name} contains {marker.decode()!r}; "
-                    + pypi_answer(message),
-                    "PyPI's acceptable-use policy forbids encrypted or obfuscated code: "
-                    "publish readable source. If the file only mentions the marker (a "
-                    "detector, a test, a comment), build the string from parts or move it "
-                    "out of .py files.",
-                    step=step,
-                )
-                return  # PyPI answers with the first matching member
+                for rule, what, message in _match_rules(member.name, data):
+                    if rule in seen:
+                        continue
+                    yield self.finding(
+                        rule,
+                        f"{self.fn}: {member.name} {what}; " + pypi_answer(message),
+                        _SCAN_HINTS[rule],
+                        step=step if not seen else step + 0.01,
+                    )
+                    seen.add(rule)
+                if len(seen) == len(_SCAN_HINTS):
+                    return
         except ArchiveLimitExceeded as exc:
             yield self.limit_warning(exc)
         except ArchiveError as exc:
