@@ -618,7 +618,8 @@ def test_sdist_license_file(tmp_path: Path) -> None:
 
 
 # -- encrypted-code --------------------------------------------------------------------------
-PYARMOR = b"__pyarmor_enter__"
+PYARMOR = b"__pyarmor" + b"_enter__"  # in parts: see vocabulary.py
+PYE_BEGIN, PYE_END = b"---BEGIN PYE" + b" FILE---", b"---END PYE" + b" FILE---"
 
 
 def test_a_py_file_mentioning_a_pyarmor_hook_is_refused(tmp_path: Path) -> None:
@@ -637,19 +638,20 @@ def test_the_same_text_in_a_txt_file_is_accepted(tmp_path: Path) -> None:
 
 
 def test_an_uppercase_py_suffix_is_scanned(tmp_path: Path) -> None:
-    path = make_wheel(tmp_path, files={"tinyproj/MOD.PY": b"__pyarmor__(__name__, __file__, b'')"})
+    call = b"__pyarmor" + b"__(__name__, __file__, b'')"
+    path = make_wheel(tmp_path, files={"tinyproj/MOD.PY": call})
     assert "encrypted-code" in rules(path)
 
 
 def test_a_marker_split_across_two_files_is_not_matched(tmp_path: Path) -> None:
     files = {"tinyproj/a.py": b"x = '__pyarmor_", "tinyproj/b.py": b"enter__'\n"}
     assert "encrypted-code" not in rules(make_wheel(tmp_path, files=files))
-    files = {"tinyproj/a.pye": b"---BEGIN PYE FILE---", "tinyproj/b.pye": b"---END PYE FILE---"}
+    files = {"tinyproj/a.pye": PYE_BEGIN, "tinyproj/b.pye": PYE_END}
     assert "encrypted-code" not in rules(make_wheel(tmp_path, files=files))
 
 
 def test_sourcedefender_needs_both_markers_in_one_member(tmp_path: Path) -> None:
-    pye = b"---BEGIN PYE FILE---\nabc\n---END PYE FILE---\n"
+    pye = PYE_BEGIN + b"\nabc\n" + PYE_END + b"\n"
     path = make_wheel(tmp_path, files={"tinyproj/mod.pye": pye})
     assert "SourceDefender-encrypted content is not allowed" in \
         only(path, "encrypted-code").message
@@ -666,7 +668,7 @@ def test_members_over_5_mib_are_not_scanned(tmp_path: Path) -> None:
 
 def test_sdists_are_scanned_too(tmp_path: Path) -> None:
     path = tar_gz(tmp_path / "tinyproj-1.0.0.tar.gz",
-                  sdist_members(extra={"tinyproj-1.0.0/src/x.py": b"__pyarmor_bcc__"}))
+                  sdist_members(extra={"tinyproj-1.0.0/src/x.py": b"__pyarmor" + b"_bcc__"}))
     finding = only(path, "encrypted-code")
     assert finding.step == 26.6 and "tinyproj-1.0.0/src/x.py" in finding.message
 

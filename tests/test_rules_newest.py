@@ -199,3 +199,19 @@ def test_the_chunked_scanner_finds_what_the_whole_content_scan_finds() -> None:
     for i in range(0, len(content) - 2, 5):
         near.feed(content[: len(content) - 2][i:i + 5])
     assert near.match is None
+
+
+def test_no_python_file_of_this_project_trips_pypis_scanner() -> None:
+    # preupload-guard's own wheel and sdist hold these files: a marker or a token-shaped
+    # string written whole in one of them would make PyPI refuse the project's own upload.
+    from preupload_guard.checks.archives.base import _match_rules
+
+    root = Path(__file__).resolve().parent.parent
+    tripped = [
+        f"{path.relative_to(root)}: {rule}"
+        for folder in ("src", "tests", "plugins", "examples", "scripts", "benchmarks")
+        for path in sorted((root / folder).rglob("*.py*"))
+        if path.suffix.lower() in {".py", ".pye"} and path.is_file()
+        for rule, _, _ in _match_rules(path.name, path.read_bytes())
+    ]
+    assert tripped == []

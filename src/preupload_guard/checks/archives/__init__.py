@@ -29,6 +29,8 @@ from preupload_guard.checks.archives.vocabulary import (
     ACCEPTABLE_USE,
     DOCS_ARCHIVES,
     FAMILY,
+    PYARMOR_MARKERS,
+    SOURCEDEFENDER_MARKERS,
     STEP_ENTRY_POINTS,
     STEP_FRAMING,
     STEP_METHOD,
@@ -52,6 +54,11 @@ from preupload_guard.read.artifact import Artifact
 
 if TYPE_CHECKING:
     from preupload_guard.model.context import Context
+
+#: The markers as text for the explanation (never written whole in this .py file).
+_PYARMOR_CALL = PYARMOR_MARKERS[0].decode()
+_PYARMOR_HOOKS = ", ".join(m.decode() for m in PYARMOR_MARKERS[1:])
+_PYE_BEGIN, _PYE_END = (m.decode() for m in SOURCEDEFENDER_MARKERS)
 
 RULES = [
     Rule(
@@ -260,9 +267,8 @@ RULES = [
         summary="A .py/.pye member carries PyArmor or SourceDefender encryption markers",
         explanation=(
             "PyPI scans every .py and .pye member (any case, up to 5 MiB each) of every "
-            "archive for PyArmor runtime markers (__pyarmor_enter__, __pyarmor_exit__, "
-            "__pyarmor_assert__, __pyarmor_bcc__, '__pyarmor__(__name__, __file__,') and for "
-            "SourceDefender's '---BEGIN PYE FILE---' with '---END PYE FILE---'. A match "
+            f"archive for PyArmor runtime markers ({_PYARMOR_HOOKS}, '{_PYARMOR_CALL}') and for "
+            f"SourceDefender's '{_PYE_BEGIN}' with '{_PYE_END}'. A match "
             "anywhere in one member, even in a comment, is refused: 400 Invalid distribution "
             f"file. PyArmor-encrypted content is not allowed. See {ACCEPTABLE_USE} for more "
             "information. (or the SourceDefender equivalent). Other files are not scanned."
