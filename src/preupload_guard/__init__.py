@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         MemberTooLarge,
     )
     from preupload_guard.read.artifact import Artifact
+    from preupload_guard.read.members import Capture, MemberVisitor, StreamConsumer
 
 __version__ = "0.1.0"
 
@@ -67,6 +68,9 @@ _LAZY = {
     "format_size": "preupload_guard.model.settings",
     "parse_size": "preupload_guard.model.settings",
     "entry_points_problem": "preupload_guard.checks.archives.wheel",
+    "MemberVisitor": "preupload_guard.read.members",
+    "StreamConsumer": "preupload_guard.read.members",
+    "Capture": "preupload_guard.read.members",
 }
 
 __all__ = [
@@ -74,6 +78,7 @@ __all__ = [
     "ArchiveLimitExceeded",
     "ArchiveReader",
     "Artifact",
+    "Capture",
     "ConfigError",
     "Context",
     "Finding",
@@ -84,6 +89,7 @@ __all__ = [
     "Member",
     "MemberStream",
     "MemberTooLarge",
+    "MemberVisitor",
     "MiB",
     "ProjectState",
     "Release",
@@ -92,6 +98,7 @@ __all__ = [
     "Settings",
     "Severity",
     "Skipped",
+    "StreamConsumer",
     "__version__",
     "check",
     "entry_points_problem",

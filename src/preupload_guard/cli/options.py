@@ -72,6 +72,8 @@ def add_check_options(
                         help="seconds per index request (default 30)")
     target.add_argument(*names("--cache-dir"), dest="cache_dir",
                         help="HTTP and name-list cache directory")
+    target.add_argument(*names("-j", "--jobs"), dest="jobs", type=int, metavar="N",
+                        help="files checked at once (default: one per CPU)")
 
     limits = parser.add_argument_group(f"{title}: limits and history" if title
                                        else "limits and history")
@@ -157,6 +159,7 @@ def cli_options(args: argparse.Namespace, paths: Sequence[str]) -> dict[str, Any
         "output": args.output,
         "cache_dir": args.cache_dir,
         "timeout": args.timeout,
+        "jobs": args.jobs,
         "progress": not args.no_progress,
     }
 

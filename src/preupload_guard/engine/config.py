@@ -50,6 +50,7 @@ _CONFIG_KEYS = {
     "output",
     "cache-dir",
     "timeout",
+    "jobs",
     "plugins",
 }
 
@@ -254,6 +255,16 @@ def load_settings(
     if timeout <= 0:
         raise ConfigError("timeout must be positive")
 
+    jobs = pick("jobs")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
+        try:
+            jobs = int(str(jobs))
+        except ValueError:
+            jobs = 0
+        if jobs < 1:
+            raise ConfigError(f"jobs must be a whole number of files at once (1 or more), "
+                              f"got {pick('jobs')!r}")
+
     plugins = table.get("plugins", {})
     if not isinstance(plugins, dict) or not all(isinstance(v, dict) for v in plugins.values()):
         raise ConfigError("[tool.preupload-guard.plugins.NAME] must be tables")
@@ -310,6 +321,7 @@ def load_settings(
         output=rel("output"),
         cache_dir=rel("cache-dir"),
         timeout=timeout,
+        jobs=jobs,
         progress=bool(cli.get("progress", True)),
         plugin_settings={str(k): dict(v) for k, v in plugins.items()},
         config_path=config_path if table else None,

@@ -6,7 +6,10 @@ entry-point group. The built-in rules use exactly these hooks (see ``checks/``).
 
 Every hook is prefixed ``preupload_guard_`` so that a misspelled hook name is caught when the
 plugin is loaded (``PluginManager.check_pending``). An implementation may accept any subset
-of a hook's arguments, by name.
+of a hook's arguments, by name. Besides those listed, every hook that runs during a check
+offers two more: ``plugin``, the name the implementation was registered under (its
+entry-point name, which namespaces its rules as ``plugin/rule``), and ``config``, its own
+``[tool.preupload-guard.plugins.<plugin>]`` table, so a plugin never hard-codes its name.
 
 Each implementation is called on its own: if one raises, the run goes on and the exception
 becomes an error finding (``plugin-error``) naming the plugin.
@@ -14,8 +17,8 @@ becomes an error finding (``plugin-error``) naming the plugin.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from preupload_guard.model.hooks import PROJECT_NAME, hookimpl, hookspec
 
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from preupload_guard.model.findings import Finding, Rule
     from preupload_guard.model.settings import Settings
     from preupload_guard.read.artifact import Artifact
+    from preupload_guard.read.members import MemberVisitor
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
@@ -42,7 +46,7 @@ def preupload_guard_rules() -> Sequence[Rule]:  # type: ignore[empty-body]
 
 @hookspec
 def preupload_guard_check_artifact(  # type: ignore[empty-body]
-    artifact: Artifact, context: Context
+    artifact: Artifact, context: Context, plugin: str, config: Mapping[str, Any]
 ) -> Iterable[Finding] | None:
     """Check one distribution file; return (or yield) findings.
 
@@ -56,7 +60,7 @@ def preupload_guard_check_artifact(  # type: ignore[empty-body]
 
 @hookspec
 def preupload_guard_check_batch(  # type: ignore[empty-body]
-    artifacts: Sequence[Artifact], context: Context
+    artifacts: Sequence[Artifact], context: Context, plugin: str, config: Mapping[str, Any]
 ) -> Iterable[Finding] | None:
     """Check the whole upload batch at once; return (or yield) findings.
 
@@ -68,7 +72,8 @@ def preupload_guard_check_batch(  # type: ignore[empty-body]
 
 @hookspec
 def preupload_guard_history(  # type: ignore[empty-body]
-    project: str, index_url: str | None, settings: Settings
+    project: str, index_url: str | None, settings: Settings, plugin: str,
+    config: Mapping[str, Any],
 ) -> Iterable[str] | None:
     """Contribute filenames known to have been used for ``project`` on ``index_url``.
 
@@ -77,4 +82,28 @@ def preupload_guard_history(  # type: ignore[empty-body]
     ledger, a journal mirror). They join the ``--history`` ledger for this run; a
     filename known here but absent from the index is reported as ``filename-reused``.
     ``project`` is the canonical (PEP 503) name.
+    """
+
+
+@hookspec
+def preupload_guard_members(  # type: ignore[empty-body]
+    artifact: Artifact, context: Context, plugin: str, config: Mapping[str, Any]
+) -> MemberVisitor | Iterable[MemberVisitor] | None:
+    """Subscribe to the one pass over the archive's members; return visitors (or ``None``).
+
+    Called once per file, before any byte of it is read, so that every consumer of member
+    contents shares one reading: a ``.tar.gz`` is inflated once per run and a zip member
+    read at most once, however many checks and plugins look at it. Return
+    :class:`~preupload_guard.MemberVisitor` objects (fed each chunk on the reading thread),
+    :class:`~preupload_guard.StreamConsumer` objects (a loop over ``(member, stream)`` pairs
+    run beside the pass), or :class:`~preupload_guard.Capture` objects (small files kept
+    whole). Each visitor's ``wants(member)`` picks members from the listing entry alone;
+    ``context.selected(rule_id)`` says whether a rule will be reported at all, so that an
+    ignored rule costs nothing. Decide from the file name, the settings and the selection
+    only: the index has not been asked yet, and the archive must not be read here.
+
+    After the pass, once the index facts are known, each visitor's ``findings()`` is called
+    and its findings are reported as this plugin's, exactly like those of
+    ``preupload_guard_check_artifact``. A visitor that raises is reported as the plugin's
+    failure (``plugin-error``) and the pass goes on without it.
     """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import traceback
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from typing import Any
@@ -23,6 +23,7 @@ import pluggy
 from preupload_guard.engine import hookspecs
 from preupload_guard.model.facts import IndexUnreachable
 from preupload_guard.model.findings import PLUGIN_ERROR, Finding, Rule, Severity
+from preupload_guard.read.members import MemberVisitor
 
 ENTRY_POINT_GROUP = "preupload_guard"
 DISABLE_AUTOLOAD_ENV = "PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD"
@@ -192,13 +193,23 @@ class PluginManager:
         value, so the caller can report it and go on.
         """
         hook = getattr(self.pm.hook, hook_name)
+        settings = kwargs.get("settings")
+        if settings is None and kwargs.get("context") is not None:
+            settings = kwargs["context"].settings
         for impl in hook.get_hookimpls():
             if (only is not None and impl.plugin_name != only) or impl.plugin_name in skip:
                 continue
             args = {name: kwargs[name] for name in impl.argnames if name in kwargs}
+            # Each implementation learns its own registered name and its own settings table.
+            if "plugin" in impl.argnames:
+                args["plugin"] = impl.plugin_name
+            if "config" in impl.argnames:
+                args["config"] = settings.plugin_config(impl.plugin_name) if settings else {}
             try:
                 value = impl.function(**args)
-                if value is not None and not isinstance(value, (list, tuple, str, bytes)):
+                if isinstance(value, MemberVisitor):  # one subscriber, not a collection
+                    value = [value]
+                elif value is not None and not isinstance(value, (list, tuple, str, bytes)):
                     value = list(value)
             except IndexUnreachable:
                 raise  # the runner reports it as index-unreachable
@@ -206,6 +217,23 @@ class PluginManager:
                 yield HookResult(impl.plugin_name, self._crash(impl.plugin_name, hook_name, exc))
                 continue
             yield HookResult(impl.plugin_name, value)
+
+    def guarded(self, plugin: str, what: str, func: Callable[[], Any]) -> HookResult:
+        """Run ``func`` (a plugin's code outside a hook call, such as a member visitor's
+        ``findings``) with the same crash isolation as :meth:`call`."""
+        try:
+            value = func()
+            if value is not None and not isinstance(value, (list, tuple, str, bytes)):
+                value = list(value)
+        except IndexUnreachable:
+            raise
+        except Exception as exc:
+            return HookResult(plugin, self._crash(plugin, what, exc))
+        return HookResult(plugin, value)
+
+    def crash(self, plugin: str, what: str, exc: BaseException) -> Finding:
+        """The ``plugin-error`` finding for ``exc``, raised by ``plugin`` in ``what``."""
+        return self._crash(plugin, what, exc)
 
     def _crash(self, plugin: str, hook_name: str, exc: BaseException) -> Finding:
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None

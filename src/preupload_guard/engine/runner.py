@@ -9,8 +9,9 @@ the user's policy. Checks themselves do no I/O; they see the :class:`Context`.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from preupload_guard.engine.plugins import PluginManager
+from preupload_guard.engine.plugins import HookResult, PluginManager
 from preupload_guard.engine.policy import Policy, mask, sort_step
 from preupload_guard.index.history import History, HistoryError, default_ledger_path
 from preupload_guard.model.context import Context
@@ -36,6 +37,7 @@ from preupload_guard.model.findings import (
 from preupload_guard.model.settings import ConfigError, Settings
 from preupload_guard.read.artifact import Artifact
 from preupload_guard.read.inputs import expand_inputs
+from preupload_guard.read.members import MemberVisitor
 
 if TYPE_CHECKING:
     from preupload_guard.index.client import Index
@@ -63,8 +65,43 @@ def _progress_factory(settings: Settings, artifacts: Sequence[Artifact]) -> Any:
     )
 
 
+def _subscribe(manager: PluginManager, artifact: Artifact, context: Context,
+               idle: set[str], errors: list[Finding]) -> list[tuple[str, MemberVisitor]]:
+    """Ask every plugin what it wants of ``artifact``'s members, before the pass."""
+    subscribed: list[tuple[str, MemberVisitor]] = []
+    for result in manager.call("preupload_guard_members", artifact=artifact, context=context,
+                               skip=idle):
+        value = result.value
+        if isinstance(value, Finding):  # the hook itself crashed
+            errors.append(replace(value, file=value.file or artifact.filename))
+            continue
+        if value is None:
+            continue
+        for visitor in value if isinstance(value, (list, tuple)) else [value]:
+            if not isinstance(visitor, MemberVisitor):
+                errors.append(Finding(
+                    rule=PLUGIN_ERROR, severity=Severity.ERROR, file=artifact.filename,
+                    message=f"plugin {result.plugin!r} subscribed {visitor!r}, not a "
+                    "MemberVisitor"))
+                continue
+            artifact.subscribe(visitor)
+            subscribed.append((result.plugin, visitor))
+    return subscribed
+
+
+def _visitor_results(manager: PluginManager, artifact: Artifact,
+                     subscribed: list[tuple[str, MemberVisitor]]) -> Iterator[HookResult]:
+    """Each subscriber's findings, after the pass, as its plugin's hook results."""
+    for plugin, visitor in subscribed:
+        failure = artifact.visitor_failure(visitor)
+        if failure is not None:
+            yield HookResult(plugin, manager.crash(plugin, "its member visitor", failure))
+            continue
+        yield manager.guarded(plugin, "its member visitor", visitor.findings)
+
+
 def _hash_all(artifacts: Sequence[Artifact], need_blake2: Callable[[Artifact], bool],
-              settings: Settings) -> None:
+              settings: Settings, pool: ThreadPoolExecutor) -> None:
     progress = _progress_factory(settings, artifacts)
 
     def work(artifact: Artifact) -> None:
@@ -80,8 +117,7 @@ def _hash_all(artifacts: Sequence[Artifact], need_blake2: Callable[[Artifact], b
     if progress is not None:
         progress.start()
     try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            list(pool.map(work, artifacts))
+        list(pool.map(work, artifacts))
     finally:
         if progress is not None:
             progress.stop()
@@ -206,49 +242,69 @@ def run_checks(
     artifacts = tuple(artifacts)
     context = Context(settings=settings, now=now or datetime.now(timezone.utc),
                       artifacts=artifacts, index=_open_index(settings),
-                      credentials=credentials)
+                      credentials=credentials, selection=policy.selected)
+    jobs = settings.jobs or os.cpu_count() or 1
+    findings: list[Finding] = list(manager.load_errors)
+    skips: list[Skipped] = []
+    # A plugin none of whose rules is selected is not called at all, so that
+    # `--select size` does not pay for README rendering.
+    idle = {
+        plugin for plugin in manager.infos
+        if manager.infos[plugin].rules
+        and not any(policy.selected(rule) for rule in manager.infos[plugin].rules)
+    }
+
+    def collect(out: list[Finding], out_skips: list[Skipped], results: Iterable[HookResult],
+                file: str | None) -> None:
+        try:
+            for result in results:
+                if isinstance(result.value, Finding) and result.value.rule == PLUGIN_ERROR:
+                    # The manager's own report of a crash: already complete.
+                    out.append(replace(result.value, file=result.value.file or file))
+                    continue
+                got, skipped = _normalize_results(manager, result.plugin, result.value, file)
+                out.extend(got)
+                out_skips.extend(skipped)
+        except IndexUnreachable as exc:
+            context._record(exc)
+
     try:
-        # Core metadata gives the real project names (read in parallel: tar.gz inflates).
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        # Every consumer of member contents subscribes before any file is read, so that
+        # the one pass per file feeds them all (read/members.py).
+        subscribers = {a.filename: _subscribe(manager, a, context, idle, findings)
+                       for a in artifacts}
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(artifacts)))) as pool:
+            # The pass: listing, core metadata (the real project names), every subscriber.
             projects = [p for p in pool.map(lambda a: a.project, artifacts) if p]
-        _prefetch(context, projects)
-        _hash_all(artifacts,
-                  lambda a: _needs_blake2(context.states.get(a.project or ""), a), settings)
-        history, history_crashes = _load_history(settings, manager, context, projects)
-        if context.online and context.states:
-            try:
-                history.save()
-            except HistoryError as exc:
-                raise ConfigError(str(exc)) from None
+            _prefetch(context, projects)
+            _hash_all(artifacts,
+                      lambda a: _needs_blake2(context.states.get(a.project or ""), a),
+                      settings, pool)
+            history, history_crashes = _load_history(settings, manager, context, projects)
+            if context.online and context.states:
+                try:
+                    history.save()
+                except HistoryError as exc:
+                    raise ConfigError(str(exc)) from None
+            findings.extend(history_crashes)
 
-        findings: list[Finding] = list(manager.load_errors)
-        findings.extend(history_crashes)
-        skips: list[Skipped] = []
+            def check_one(artifact: Artifact) -> tuple[list[Finding], list[Skipped]]:
+                got: list[Finding] = []
+                got_skips: list[Skipped] = []
+                collect(got, got_skips, manager.call(
+                    "preupload_guard_check_artifact", context=context, skip=idle,
+                    artifact=artifact), artifact.filename)
+                collect(got, got_skips, _visitor_results(
+                    manager, artifact, subscribers[artifact.filename]), artifact.filename)
+                return got, got_skips
 
-        # A plugin none of whose rules is selected is not called at all, so that
-        # `--select size` does not pay for README rendering.
-        idle = {
-            plugin for plugin in manager.infos
-            if manager.infos[plugin].rules
-            and not any(policy.selected(rule) for rule in manager.infos[plugin].rules)
-        }
-
-        def collect(hook: str, file: str | None, **kwargs: Any) -> None:
-            try:
-                for result in manager.call(hook, context=context, skip=idle, **kwargs):
-                    if isinstance(result.value, Finding) and result.value.rule == PLUGIN_ERROR:
-                        # The manager's own report of a crash: already complete.
-                        findings.append(replace(result.value, file=result.value.file or file))
-                        continue
-                    got, skipped = _normalize_results(manager, result.plugin, result.value, file)
-                    findings.extend(got)
-                    skips.extend(skipped)
-            except IndexUnreachable as exc:
-                context._record(exc)
-
-        for artifact in artifacts:
-            collect("preupload_guard_check_artifact", artifact.filename, artifact=artifact)
-        collect("preupload_guard_check_batch", None, artifacts=artifacts)
+            # Files are checked in parallel; their findings are merged in file order.
+            for got, got_skips in pool.map(check_one, artifacts):
+                findings.extend(got)
+                skips.extend(got_skips)
+        collect(findings, skips, manager.call(
+            "preupload_guard_check_batch", context=context, skip=idle, artifacts=artifacts),
+            None)
     finally:
         if context.index is not None:
             context.index.close()

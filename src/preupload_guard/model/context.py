@@ -9,6 +9,7 @@ without importing the engine that builds it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -43,7 +44,14 @@ class Context:
     #: ``upload`` only: what is known about the credentials twine will send (decoded token
     #: facts, never the secret). ``None`` for ``check``, where no credentials are involved.
     credentials: Credentials | None = None
+    #: Whether a rule will be reported (the user's --select/--ignore): set by the runner.
+    selection: Callable[[str], bool] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def selected(self, rule_id: str) -> bool:
+        """Whether findings of ``rule_id`` (a plugin's own rules as ``plugin/rule``) will be
+        reported: work done only for an ignored rule is work wasted."""
+        return self.selection is None or self.selection(rule_id)
 
     @property
     def online(self) -> bool:

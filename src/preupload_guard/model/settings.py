@@ -113,6 +113,8 @@ class Settings:
     output: Path | None = None
     cache_dir: Path | None = None
     timeout: float = 30.0
+    #: Files checked at once (a thread pool over files); ``None``: one per CPU.
+    jobs: int | None = None
     progress: bool = True
     plugin_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     config_path: Path | None = None

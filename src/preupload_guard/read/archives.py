@@ -28,12 +28,16 @@ import lzma
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from preupload_guard.read import zipwalk
+
+if TYPE_CHECKING:
+    from preupload_guard.read.members import Fanout
 
 #: At most this many members; real wheels have tens of thousands at the very most.
 MAX_MEMBERS = 250_000
@@ -46,6 +50,8 @@ MAX_TAR_RATIO = 200
 #: ...once it is past this many bytes (small archives may have any ratio).
 TAR_RATIO_FLOOR = 256 * 1024 * 1024
 _CHUNK = 1024 * 1024
+#: The chunks the shared member pass hands to its subscribers.
+_PASS_CHUNK = 256 * 1024
 #: How far back a tar reader may seek (tarfile re-reads the last byte before a header).
 _LOOK_BEHIND = 64 * 1024
 
@@ -398,6 +404,36 @@ def _read_capped(stream: BinaryIO, limit: int, name: str) -> bytes:
     return b"".join(chunks)
 
 
+def _zip_member_error(exc: BaseException, name: str) -> ArchiveError:
+    """A zip member's read failed, worded and classified as ``read_members`` does."""
+    return ArchiveError(f"cannot read {name}: {exc or type(exc).__name__}",
+                        pypi_status=_zip_status(exc), member=name)
+
+
+def _pump(stream: BinaryIO, fanout: Fanout, limit: int | None, name: str,
+          errors: tuple[type[BaseException], ...],
+          fail: Callable[[BaseException, str], ArchiveError]) -> ArchiveError | None:
+    """Read one member in chunks into the pass's subscribers, at most ``limit`` bytes.
+
+    Returns the :class:`ArchiveError` (naming the member) that stopped the read, or
+    ``None``. Reading stops early when no subscriber wants more of the member.
+    """
+    done = 0
+    try:
+        while limit is None or done < limit:
+            data = stream.read(_PASS_CHUNK if limit is None else min(_PASS_CHUNK, limit - done))
+            if not data:
+                return None
+            done += len(data)
+            if not fanout.feed(data):
+                return None
+    except ArchiveError as exc:
+        return exc
+    except errors as exc:
+        return fail(exc, name)
+    return None
+
+
 # Hostile headers reach corners of tarfile/zipfile that raise more than their documented
 # errors (an IndexError from a truncated GNU sparse map, an OverflowError from a size).
 _TAR_ERRORS = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError, ValueError,
@@ -446,19 +482,80 @@ class ArchiveReader:
         *,
         capture: Callable[[Member], bool] | None = None,
         capture_limit: int = 16 * 1024 * 1024,
+        fanout: Fanout | None = None,
     ) -> None:
+        """List the archive; with ``fanout``, also make the one pass over its members.
+
+        ``fanout`` (:class:`preupload_guard.read.members.Fanout`) hands every member its
+        subscribers want to them during the same reading: for a tar it is the listing pass
+        itself, for a zip one reading of each wanted member after the central directory.
+        """
         self.path = path
         self.kind = kind
         self._captured: dict[str, bytes] = {}
         self._capture_errors: dict[str, ArchiveError] = {}
         self._zip_listing: tuple[list[zipfile.ZipInfo], int, bytes] | None = None
+        #: How often the archive's content was read from the start (a tar is inflated once
+        #: per pass) and how often each member's content was read: for tests and benchmarks.
+        self.passes = 0
+        self.member_reads: Counter[str] = Counter()
         if kind == "zip":
             self.members = self._list_zip()
+            self._by_name = {m.name: m for m in self.members}
+            if fanout is not None:
+                self._zip_pass(fanout)
         elif kind == "tar":
-            self.members = self._list_tar(capture, capture_limit)
+            try:
+                self.members = self._list_tar(capture, capture_limit, fanout)
+            except ArchiveError as exc:
+                if fanout is not None:
+                    fanout.close(exc)
+                raise
+            if fanout is not None:
+                fanout.close(None)
         else:
             raise ArchiveError(f"not an archive type we read: {kind!r}")
         self._by_name = {m.name: m for m in self.members}
+
+    def remember(self, contents: Mapping[str, bytes | ArchiveError]) -> None:
+        """Serve later ``read``/``read_members`` of these members from memory (a pass kept
+        them), so that no member is read twice."""
+        for name, value in contents.items():
+            if isinstance(value, ArchiveError):
+                self._capture_errors.setdefault(name, value)
+            else:
+                self._captured.setdefault(name, value)
+
+    def _zip_pass(self, fanout: Fanout) -> None:
+        """Read each member the subscribers want, once, in archive order."""
+        try:
+            zf = self._open_zip()
+        except _ZIP_ERRORS as exc:
+            fanout.close(ArchiveError(f"cannot read from the zip file: {exc}",
+                                      pypi_status=_zip_status(exc)))
+            return
+        read_any = False
+        with zf:
+            for info in zf.infolist():
+                member = self._by_name.get(info.filename)
+                if member is None or not member.is_file:
+                    continue
+                wanted, limit = fanout.begin(member)
+                if not wanted:
+                    continue
+                read_any = True
+                self.member_reads[member.name] += 1
+                error: ArchiveError | None = None
+                try:
+                    with zf.open(info) as fh:
+                        error = _pump(fh, fanout, limit, member.name, _ZIP_ERRORS,
+                                      _zip_member_error)
+                except _ZIP_ERRORS as exc:
+                    error = _zip_member_error(exc, member.name)
+                fanout.finish_member(error)
+        if read_any:
+            self.passes += 1
+        fanout.close(None)
 
     # -- listing -------------------------------------------------------------------
     def _precheck_zip(self) -> None:
@@ -536,12 +633,14 @@ class ArchiveReader:
         return tf, stream
 
     def _list_tar(
-        self, capture: Callable[[Member], bool] | None, capture_limit: int
+        self, capture: Callable[[Member], bool] | None, capture_limit: int,
+        fanout: Fanout | None = None,
     ) -> tuple[Member, ...]:
         members: list[Member] = []
         try:
             with self.path.open("rb") as raw:
                 tf, _stream = self._open_tar(raw)
+                self.passes += 1
                 with tf:
                     for info in tf:
                         member = Member(
@@ -562,6 +661,17 @@ class ArchiveReader:
                                     )
                             except MemberTooLarge as exc:
                                 self._capture_errors[member.name] = exc
+                        if fanout is not None and member.is_file:
+                            wanted, limit = fanout.begin(member)
+                            if wanted:
+                                self.member_reads[member.name] += 1
+                                fh = tf.extractfile(info)
+                                error = None if fh is None else _pump(
+                                    fh, fanout, limit, member.name, _TAR_ERRORS,
+                                    _tar_read_error)
+                                # A broken stream also breaks the next header: the
+                                # listing then fails as it did before the pass existed.
+                                fanout.finish_member(error)
                         # Drop the TarInfo list tarfile keeps, so memory stays flat.
                         tf.members = []
         except ArchiveError:
@@ -579,12 +689,29 @@ class ArchiveReader:
     def member(self, name: str) -> Member | None:
         return self._by_name.get(name)
 
+    def _from_memory(self, name: str, limit: int) -> bytes | ArchiveError | None:
+        """A member's content as the pass kept it, judged against this ``limit``; ``None``
+        when it was not kept (or was refused under a smaller limit than this one)."""
+        if name in self._captured:
+            data = self._captured[name]
+            if len(data) > limit:
+                return MemberTooLarge(f"{name} is larger than {limit} bytes", member=name)
+            return data
+        error = self._capture_errors.get(name)
+        if error is None:
+            return None
+        member = self._by_name.get(name)
+        if isinstance(error, MemberTooLarge) and member is not None and member.size <= limit:
+            return None
+        return error
+
     def read(self, name: str, limit: int) -> bytes:
         """Read one member's content, at most ``limit`` bytes (else :class:`MemberTooLarge`)."""
-        if name in self._captured:
-            return self._captured[name]
-        if name in self._capture_errors:
-            raise self._capture_errors[name]
+        kept = self._from_memory(name, limit)
+        if isinstance(kept, ArchiveError):
+            raise kept
+        if kept is not None:
+            return kept
         member = self._by_name.get(name)
         if member is None:
             raise KeyError(name)
@@ -605,8 +732,18 @@ class ArchiveReader:
         entry_points.txt) pay for one zipfile opening instead of one each, and one bad
         member does not hide the others.
         """
-        wanted = [n for n in dict.fromkeys(names) if n in self._by_name]
         out: dict[str, bytes | ArchiveError] = {}
+        wanted = []
+        for name in dict.fromkeys(names):
+            if name not in self._by_name:
+                continue
+            kept = self._from_memory(name, limit)
+            if kept is None:
+                wanted.append(name)
+            else:
+                out[name] = kept
+        if not wanted:
+            return out
         if self.kind != "zip":
             pending = set(wanted)
             try:
@@ -625,22 +762,22 @@ class ArchiveReader:
         except _ZIP_ERRORS as exc:
             error = ArchiveError(f"cannot read from the zip file: {exc}",
                                  pypi_status=_zip_status(exc))
-            return dict.fromkeys(wanted, error)
+            out.update(dict.fromkeys(wanted, error))
+            return out
         with zf:
             for name in wanted:
                 if self._by_name[name].size > limit:
                     out[name] = MemberTooLarge(f"{name} is larger than {limit} bytes",
                                                member=name)
                     continue
+                self.member_reads[name] += 1
                 try:
                     with zf.open(name) as fh:
                         out[name] = _read_capped(fh, limit, name)  # type: ignore[arg-type]
                 except ArchiveError as exc:
                     out[name] = exc
                 except _ZIP_ERRORS as exc:
-                    out[name] = ArchiveError(
-                        f"cannot read {name}: {exc or type(exc).__name__}",
-                        pypi_status=_zip_status(exc), member=name)
+                    out[name] = _zip_member_error(exc, name)
         return out
 
     def iter_contents(
@@ -697,6 +834,7 @@ class ArchiveReader:
                     member = self._by_name.get(info.filename)
                     if member is None or not member.is_file or not predicate(member):
                         continue
+                    self.member_reads[member.name] += 1
                     try:
                         fh = zf.open(info)
                     except _ZIP_ERRORS as exc:
@@ -709,6 +847,7 @@ class ArchiveReader:
         try:
             with self.path.open("rb") as raw:
                 tf, _stream = self._open_tar(raw)
+                self.passes += 1
                 with tf:
                     for info in tf:
                         tf.members = []

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from packaging.metadata import RawMetadata, parse_email
 from packaging.utils import canonicalize_name
@@ -34,6 +34,9 @@ from preupload_guard.model.names import (
 )
 from preupload_guard.read.archives import ArchiveError, ArchiveReader, Member, archive_kind
 from preupload_guard.read.attestations import AttestationFile, read_attestations
+from preupload_guard.read.members import Capture, Fanout, MemberVisitor
+
+V = TypeVar("V", bound=MemberVisitor)
 
 #: METADATA / PKG-INFO larger than this is absurd (a README of tens of MiB).
 MAX_METADATA_BYTES = 16 * 1024 * 1024
@@ -77,6 +80,8 @@ class Artifact:
         self._archive: ArchiveReader | None = None
         self._archive_error: ArchiveError | None = None
         self._archive_loaded = False
+        self._visitors: list[MemberVisitor] = []
+        self._fanout: Fanout | None = None
         self._metadata_loaded = False
         self._metadata_bytes: bytes | None = None
         self._metadata_path: str | None = None
@@ -180,25 +185,59 @@ class Artifact:
         """``zip`` or ``tar``, from the lowercased extension."""
         return archive_kind(self.filename.lower())
 
+    def subscribe(self, visitor: MemberVisitor) -> None:
+        """Join the one pass over this file's members (see :mod:`.members`).
+
+        Only before the archive is first read: a subscriber that comes later would need a
+        pass of its own, which is what the shared pass exists to avoid (``RuntimeError``).
+        """
+        with self._lock:
+            if self._archive_loaded:
+                raise RuntimeError(f"{self.filename} has been read already: subscribe to its "
+                                   "members in the preupload_guard_members hook")
+            self._visitors.append(visitor)
+
+    def subscribed(self, kind: type[V]) -> V | None:
+        """The first subscriber of this class (a check finds what its visitor gathered)."""
+        return next((v for v in self._visitors if isinstance(v, kind)), None)
+
+    def visitor_failure(self, visitor: MemberVisitor) -> BaseException | None:
+        """What ``visitor`` raised during the pass (the runner reports it as its plugin's)."""
+        return self._fanout.failure(visitor) if self._fanout is not None else None
+
     def archive(self) -> ArchiveReader:
-        """The member list and bounded readers; raises :class:`ArchiveError` (cached)."""
+        """The member list and bounded readers; raises :class:`ArchiveError` (cached).
+
+        The first call makes the pass: the listing, the core metadata kept on the way, and
+        every subscriber fed; what :class:`~.members.Capture` subscribers kept is served to
+        later ``read``/``read_members`` calls, so no member is read twice.
+        """
         with self._lock:
             if not self._archive_loaded:
                 self._archive_loaded = True
                 kind = self.archive_kind
+                own = Capture(self._is_metadata_candidate, MAX_METADATA_BYTES)
+                self._fanout = Fanout([own, *self._visitors])
                 try:
                     if kind is None:
                         raise ArchiveError("not a .whl, .zip or .tar.gz file")
-                    self._archive = ArchiveReader(
-                        self.path, kind, capture=_is_pkg_info_candidate,
-                        capture_limit=MAX_METADATA_BYTES,
-                    )
+                    self._archive = ArchiveReader(self.path, kind, fanout=self._fanout)
+                    for visitor in (own, *self._visitors):
+                        if isinstance(visitor, Capture):
+                            self._archive.remember(visitor.kept)
                 except ArchiveError as exc:
                     self._archive_error = exc
+                    self._fanout.close(exc)
         if self._archive_error is not None:
             raise self._archive_error
         assert self._archive is not None
         return self._archive
+
+    def _is_metadata_candidate(self, member: Member) -> bool:
+        """Members twine may take the core metadata from, kept from the pass."""
+        if self.is_wheel:
+            return "METADATA" in member.name
+        return _is_pkg_info_candidate(member)
 
     @property
     def archive_error(self) -> ArchiveError | None:

@@ -72,6 +72,8 @@ PYPI_RST_OVERRIDES: dict[str, Any] = {
 _CACHE_SIZE = 32
 _cache: OrderedDict[tuple[str, str], Rendered] = OrderedDict()
 _cache_lock = threading.Lock()
+#: One lock per README being rendered right now (see :func:`render`).
+_pending: dict[tuple[str, str], threading.Lock] = {}
 
 # docutils reports "<source>:<line>: (<LEVEL>/<n>) <text>"; the line may be empty.
 _MESSAGE_RE = re.compile(
@@ -168,15 +170,24 @@ def render(text: str, renderer: str) -> Rendered:
         if cached is not None:
             _cache.move_to_end(key)
             return cached
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size <= inline_limit() or not _can_spawn():
-        result = _render_inline(text, renderer)
-    else:
-        result = _render_in_child(text, renderer, render_timeout())
-    with _cache_lock:
-        _cache[key] = result
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+        # Files are checked in parallel, and the wheel and sdist of a release carry the
+        # same README: the second caller waits for the first render instead of repeating it.
+        pending = _pending.setdefault(key, threading.Lock())
+    with pending:
+        with _cache_lock:
+            cached = _cache.get(key)
+        if cached is not None:
+            return cached
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size <= inline_limit() or not _can_spawn():
+            result = _render_inline(text, renderer)
+        else:
+            result = _render_in_child(text, renderer, render_timeout())
+        with _cache_lock:
+            _cache[key] = result
+            _pending.pop(key, None)
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
     return result
 
 

@@ -11,17 +11,17 @@ secret, never the secret itself. Settings: ``[tool.preupload-guard.plugins.secre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
-from preupload_guard import Finding, Rule, Severity, hookimpl
+from preupload_guard import Finding, Member, Rule, Severity, StreamConsumer, hookimpl
 
-from .config import PLUGIN_NAME, TABLE, SecretsConfig, SecretsConfigError
+from .config import TABLE, SecretsConfig, SecretsConfigError
 from .detectors import AWS_KEY, PRIVATE_KEY, TOKEN
-from .scan import SCAN_INCOMPLETE, SENSITIVE_FILE, scan_artifact
+from .scan import SCAN_INCOMPLETE, SENSITIVE_FILE, scan_artifact, scan_contents, wanted_by
 
 if TYPE_CHECKING:
-    from preupload_guard import Artifact, Context
+    from preupload_guard import Artifact
 
 __version__ = "0.1.0"
 __all__ = ["RULES", "SecretsConfig", "SecretsConfigError", "__version__", "scan_artifact"]
@@ -151,8 +151,33 @@ def preupload_guard_rules() -> Sequence[Rule]:
     return RULES
 
 
+class _SecretsConsumer(StreamConsumer):
+    """The content scan, run beside preupload-guard's one pass over the archive."""
+
+    def __init__(self, artifact: Artifact, config: SecretsConfig) -> None:
+        self.artifact = artifact
+        self.config = config
+        self._top: list[str | None] = []  # an sdist's top directory, from its first member
+        super().__init__(self._wants, lambda items: scan_contents(items, config),
+                         name="secrets")
+
+    def _wants(self, member: Member) -> bool:
+        # The allow-list is relative to an sdist's top directory, which the listing gives
+        # only at the end of a tar: the first member names it (a valid sdist has one).
+        if not self._top:
+            first = member.name.lstrip("/").split("/", 1)
+            self._top.append(first[0] if self.artifact.is_sdist and len(first) > 1 else None)
+        return wanted_by(self.config, self._top[0])(member)
+
+    def findings(self) -> list[Finding]:
+        return scan_artifact(self.artifact, self.config, content=self.result())
+
+
 @hookimpl
-def preupload_guard_check_artifact(artifact: Artifact, context: Context) -> list[Finding]:
-    """Scan one distribution file (raises :class:`SecretsConfigError` on bad settings)."""
-    config = SecretsConfig.from_mapping(context.settings.plugin_config(PLUGIN_NAME))
-    return scan_artifact(artifact, config)
+def preupload_guard_members(artifact: Artifact, config: Mapping[str, Any]
+                            ) -> _SecretsConsumer | None:
+    """Subscribe the scan to the shared pass (raises :class:`SecretsConfigError` on bad
+    settings, reported as this plugin's error)."""
+    if artifact.archive_kind is None:
+        return None
+    return _SecretsConsumer(artifact, SecretsConfig.from_mapping(config))

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from preupload_guard import ArchiveError, Artifact, Finding, Member, format_size
 
@@ -117,17 +118,105 @@ SENSITIVE_HINT = (
 )
 
 
+@dataclass
+class _Recorder:
+    """Findings of the content scan, in order, replayed after the member-name findings."""
+
+    calls: list[tuple[str, str, str | None, int]] = field(default_factory=list)
+
+    def add(self, rule: str, message: str, hint: str | None = None, *, count: int = 1) -> None:
+        self.calls.append((rule, message, hint, count))
+
+
+@dataclass
+class ContentScan:
+    """What scanning the members' bytes found and where it stopped."""
+
+    found: _Recorder = field(default_factory=_Recorder)
+    visited: set[str] = field(default_factory=set)
+    capped: list[str] = field(default_factory=list)  # scanned only up to max-member-size
+    unreadable: list[str] = field(default_factory=list)
+    stop: str | None = None  # why scanning stopped early
+    cut_short: str | None = None  # the member a stop interrupted
+
+
+def wanted_by(config: SecretsConfig, top: str | None) -> Callable[[Member], bool]:
+    """The members whose bytes are scanned: not empty, not allowed by path."""
+    return lambda member: member.size > 0 and not config.allows_member(member.name, top)
+
+
+def scan_contents(items: Iterable[tuple[Member, Any]], config: SecretsConfig,
+                  clock: Callable[[], float] | None = None) -> ContentScan:
+    """Scan every ``(member, stream)`` of ``items`` within the bounds of ``config``.
+
+    ``items`` is the shape of :meth:`ArchiveReader.iter_streams`; the plugin feeds it from
+    preupload-guard's one shared pass over the archive (a :class:`StreamConsumer`), so the
+    scan costs no reading of its own.
+    """
+    clock = clock or monotonic
+    result = ContentScan()
+    out = result.found
+    deadline = clock() + config.time_limit
+    total = 0
+    try:
+        for member, stream in items:
+            if clock() > deadline:
+                result.stop = f"the time limit ({config.time_limit:g} s, time-limit) was reached"
+                break
+            if total >= config.max_total_size:
+                result.stop = (f"max-total-size ({format_size(config.max_total_size)}) was "
+                               "reached")
+                break
+            result.visited.add(member.name)
+            budget = min(member.size, config.max_member_size, config.max_total_size - total)
+            pem_or_key = is_pem_or_key(member.name)
+            scan = StreamScan(is_allowed=config.allows_secret, watch_pem=pem_or_key)
+            try:
+                while scan.size < budget:
+                    chunk = stream.read(min(CHUNK, budget - scan.size))
+                    if not chunk:
+                        break
+                    scan.feed(chunk, last=scan.size + len(chunk) >= budget)
+                    if clock() > deadline and scan.size < member.size:
+                        result.stop = (f"the time limit ({config.time_limit:g} s, "
+                                       "time-limit) was reached")
+                        result.cut_short = member.name
+                        break
+            except ArchiveError as exc:
+                reason = str(exc).removeprefix(f"cannot read {member.name}: ")
+                result.unreadable.append(f"{member.name} ({reason})")
+            scan.close()  # a no-op when the last feed closed it
+            total += scan.size
+            _report_hits(out, member.name, scan)  # type: ignore[arg-type]
+            if pem_or_key and not scan.saw_pem_block and PRIVATE_KEY not in scan.rules_found:
+                out.add(SENSITIVE_FILE, f"{member.name}: {PEM_OR_KEY_REASON}", SENSITIVE_HINT)
+            if result.stop is None and scan.size < member.size and scan.size == budget:
+                if budget == config.max_member_size:
+                    result.capped.append(f"{member.name} ({format_size(member.size)})")
+                else:
+                    result.stop = (f"max-total-size ({format_size(config.max_total_size)}) "
+                                   "was reached")
+                    result.cut_short = member.name
+            if result.stop is not None:
+                break
+    except ArchiveError as exc:
+        result.stop = f"the archive could not be read further ({exc})"
+    return result
+
+
 def scan_artifact(
     artifact: Artifact,
     config: SecretsConfig,
     *,
     clock: Callable[[], float] | None = None,
+    content: ContentScan | None = None,
 ) -> list[Finding]:
     """Every finding about ``artifact``; never raises for a bad archive.
 
-    ``clock`` (default :data:`monotonic`) measures the time limit.
+    ``clock`` (default :data:`monotonic`) measures the time limit. ``content`` is the
+    content scan already made during the shared pass; without it the members are read
+    here (a pass of its own, for use outside a preupload-guard run).
     """
-    clock = clock or monotonic
     try:
         reader = artifact.archive()
     except ArchiveError:
@@ -160,60 +249,14 @@ def scan_artifact(
                 "files deleted long ago", SENSITIVE_HINT)
 
     # -- content ---------------------------------------------------------------------------
-    def wanted(member: Member) -> bool:
-        return member.size > 0 and not allowed(member)
-
+    wanted = wanted_by(config, top)
     candidates = [m for m in members if m.is_file and wanted(m)]
-    deadline = clock() + config.time_limit
-    total = 0
-    visited = 0
-    capped: list[str] = []  # members scanned only up to max-member-size
-    unreadable: list[str] = []
-    stop: str | None = None  # why scanning stopped early
-    cut_short: str | None = None  # the member a stop interrupted
-    try:
-        for member, stream in reader.iter_streams(wanted):
-            if clock() > deadline:
-                stop = f"the time limit ({config.time_limit:g} s, time-limit) was reached"
-                break
-            if total >= config.max_total_size:
-                stop = (f"max-total-size ({format_size(config.max_total_size)}) was "
-                        "reached")
-                break
-            visited += 1
-            budget = min(member.size, config.max_member_size, config.max_total_size - total)
-            pem_or_key = is_pem_or_key(member.name)
-            scan = StreamScan(is_allowed=config.allows_secret, watch_pem=pem_or_key)
-            try:
-                while scan.size < budget:
-                    chunk = stream.read(min(CHUNK, budget - scan.size))
-                    if not chunk:
-                        break
-                    scan.feed(chunk, last=scan.size + len(chunk) >= budget)
-                    if clock() > deadline and scan.size < member.size:
-                        stop = (f"the time limit ({config.time_limit:g} s, time-limit) was "
-                                "reached")
-                        cut_short = member.name
-                        break
-            except ArchiveError as exc:
-                reason = str(exc).removeprefix(f"cannot read {member.name}: ")
-                unreadable.append(f"{member.name} ({reason})")
-            scan.close()  # a no-op when the last feed closed it
-            total += scan.size
-            _report_hits(out, member.name, scan)
-            if pem_or_key and not scan.saw_pem_block and PRIVATE_KEY not in scan.rules_found:
-                out.add(SENSITIVE_FILE, f"{member.name}: {PEM_OR_KEY_REASON}", SENSITIVE_HINT)
-            if stop is None and scan.size < member.size and scan.size == budget:
-                if budget == config.max_member_size:
-                    capped.append(f"{member.name} ({format_size(member.size)})")
-                else:
-                    stop = (f"max-total-size ({format_size(config.max_total_size)}) was "
-                            "reached")
-                    cut_short = member.name
-            if stop is not None:
-                break
-    except ArchiveError as exc:
-        stop = f"the archive could not be read further ({exc})"
+    if content is None:
+        content = scan_contents(reader.iter_streams(wanted), config, clock)
+    for rule, message, hint, count in content.found.calls:
+        out.add(rule, message, hint, count=count)
+    capped, unreadable = content.capped, content.unreadable
+    stop, cut_short = content.stop, content.cut_short
 
     # -- what was not scanned ----------------------------------------------------------------
     if capped:
@@ -228,7 +271,7 @@ def scan_artifact(
                 f"{_list(unreadable)}",
                 "The archive is damaged: rebuild it.")
     if stop is not None:
-        rest = candidates[visited:]
+        rest = [m for m in candidates if m.name not in content.visited]
         for member in rest:
             if is_pem_or_key(member.name):
                 out.add(SENSITIVE_FILE,

@@ -11,12 +11,12 @@ Sdists and files the core cannot open are left alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
-from preupload_guard import ArchiveError, Finding, Rule, hookimpl
+from preupload_guard import ArchiveError, Finding, MemberVisitor, Rule, hookimpl
 
-from .config import PLUGIN_NAME, Config
+from .config import PLUGIN_NAME, Config, PluginConfigError
 from .rules import RULES
 
 if TYPE_CHECKING:
@@ -32,10 +32,29 @@ def preupload_guard_rules() -> list[Rule]:
 
 
 @hookimpl
-def preupload_guard_check_artifact(artifact: Artifact, context: Context) -> Iterator[Finding]:
+def preupload_guard_members(artifact: Artifact, context: Context, plugin: str,
+                            config: Mapping[str, Any]) -> MemberVisitor | None:
+    """Hash the members during preupload-guard's one pass, for record-hash: only when that
+    rule is reported and the verify-limit allows it."""
+    if not artifact.is_wheel or not context.selected(f"{plugin}/record-hash"):
+        return None
+    try:
+        budget = Config.from_mapping(config).verify_limit
+    except PluginConfigError:
+        return None  # reported once, by the check below
+    if budget <= 0:
+        return None
+    from .record import MemberHashes
+
+    return MemberHashes(budget)
+
+
+@hookimpl
+def preupload_guard_check_artifact(artifact: Artifact, config: Mapping[str, Any]
+                                   ) -> Iterator[Finding]:
     if not artifact.is_wheel:
         return
-    config = Config.from_mapping(context.settings.plugin_config(PLUGIN_NAME))
+    config = Config.from_mapping(config)
     try:
         reader = artifact.archive()
     except ArchiveError:

@@ -535,7 +535,8 @@ class Inspection:
         if budget <= 0:
             return
         result = rec.verify_members(self.reader, parsed.entries, budget=budget,
-                                    quiet_failure=self.core_reads)
+                                    quiet_failure=self.core_reads,
+                                    hashed=self.artifact.subscribed(rec.MemberHashes))
         if result.mismatched:
             count = len(result.mismatched)
             yield self.finding(

@@ -19,8 +19,9 @@ import hashlib
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from preupload_guard import ArchiveError, ArchiveReader, Member, MemberStream
+from preupload_guard import ArchiveError, ArchiveReader, Member, MemberStream, MemberVisitor
 from wheel_inspect import errors as wi_errors
 from wheel_inspect.record import RecordEntry
 
@@ -105,12 +106,51 @@ class Verification:
     over_budget: tuple[int, int] = (0, 0)
 
 
+class MemberHashes(MemberVisitor):
+    """The sha256 and size of each file member, taken during preupload-guard's one pass.
+
+    RECORD is usually the last member of a wheel, so which members it lists is not known
+    while the archive is read; every regular, unencrypted member is hashed (sha256, which
+    every RECORD written by a current backend uses) until ``budget`` bytes are planned, and
+    :func:`verify_members` compares afterwards. Rows with another algorithm are read again.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.planned = 0
+        self.hashes: dict[str, tuple[str, int]] = {}
+        self.errors: dict[str, ArchiveError] = {}
+        self._digest: Any = None
+        self._size = 0
+
+    def wants(self, member: Member) -> bool:
+        if not member.is_file or member.encrypted or self.planned + member.size > self.budget:
+            return False
+        self.planned += member.size
+        return True
+
+    def start(self, member: Member) -> None:
+        self._digest, self._size = hashlib.sha256(), 0
+
+    def feed(self, data: bytes) -> bool | None:
+        self._digest.update(data)
+        self._size += len(data)
+        return None
+
+    def end(self, member: Member, error: ArchiveError | None) -> None:
+        if error is not None:
+            self.errors[member.name] = error
+        else:
+            self.hashes[member.name] = (self._digest.hexdigest(), self._size)
+
+
 def verify_members(
     reader: ArchiveReader,
     entries: dict[str, RecordEntry],
     *,
     budget: int,
     quiet_failure: Callable[[Member], bool] = lambda m: False,
+    hashed: MemberHashes | None = None,
 ) -> Verification:
     """Hash every member ``entries`` lists (with a digest) and compare digest and size.
 
@@ -140,6 +180,20 @@ def verify_members(
     result.over_budget = (skipped_count, skipped_bytes)
 
     done: set[str] = set()
+    if hashed is not None:  # what the shared pass already hashed
+        for name, member in targets.items():
+            entry = entries[name]
+            if (entry.digest_algorithm or "sha256") != "sha256":
+                continue
+            if name in hashed.errors:
+                done.add(name)
+                _note_unreadable(result, member, hashed.errors[name], quiet_failure)
+            elif name in hashed.hashes:
+                done.add(name)
+                result.verified += 1
+                problem = _compare(entry, *hashed.hashes[name])
+                if problem:
+                    result.mismatched.append(f"{name} ({problem})")
     failures = 0
     while len(done) < len(targets):
         try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from preupload_guard.checks.archives.base import ScanVisitor
 from preupload_guard.checks.archives.tar import TarChecks
 from preupload_guard.checks.archives.token_scan import HELP_COMPROMISED_TOKEN
 from preupload_guard.checks.archives.vocabulary import (
@@ -30,6 +31,7 @@ from preupload_guard.checks.archives.vocabulary import (
     DOCS_ARCHIVES,
     FAMILY,
     PYARMOR_MARKERS,
+    RECORD_LIMIT,
     SOURCEDEFENDER_MARKERS,
     STEP_ENTRY_POINTS,
     STEP_FRAMING,
@@ -47,10 +49,9 @@ from preupload_guard.checks.archives.zip import ZipChecks
 from preupload_guard.checks.reuse import is_identical_upload
 from preupload_guard.model.findings import Finding, Rule, Severity
 from preupload_guard.model.hooks import hookimpl
-from preupload_guard.read.archives import (
-    archive_kind,
-)
+from preupload_guard.read.archives import Member, archive_kind
 from preupload_guard.read.artifact import Artifact
+from preupload_guard.read.members import Capture, MemberVisitor
 
 if TYPE_CHECKING:
     from preupload_guard.model.context import Context
@@ -314,6 +315,26 @@ RULES = [
 @hookimpl
 def preupload_guard_rules() -> list[Rule]:
     return RULES
+
+
+@hookimpl
+def preupload_guard_members(artifact: Artifact, context: Context) -> list[MemberVisitor]:
+    """The archive checks' share of the one pass: the scanner rules' members, and a wheel's
+    .dist-info files (WHEEL, RECORD, entry points, licenses), kept for the checks below and
+    for any plugin that reads them too."""
+    if archive_kind(artifact.filename) is None:
+        return []
+    visitors: list[MemberVisitor] = []
+    if context.selected("encrypted-code") or context.selected("pypi-token"):
+        visitors.append(ScanVisitor())
+    if artifact.is_wheel:
+        visitors.append(Capture(_in_dist_info, RECORD_LIMIT))
+    return visitors
+
+
+def _in_dist_info(member: Member) -> bool:
+    top, _, rest = member.name.partition("/")
+    return bool(rest) and top.endswith(".dist-info")
 
 
 @hookimpl

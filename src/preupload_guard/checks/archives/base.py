@@ -29,8 +29,11 @@ from preupload_guard.read.archives import (
     ArchiveError,
     ArchiveLimitExceeded,
     ArchiveReader,
+    Member,
+    MemberTooLarge,
 )
 from preupload_guard.read.artifact import Artifact
+from preupload_guard.read.members import MemberVisitor
 
 if TYPE_CHECKING:
     pass
@@ -117,6 +120,51 @@ def license_files(artifact: Artifact) -> list[str]:
     except InvalidVersion:
         return []
     return [str(v) for v in values]
+
+
+class ScanVisitor(MemberVisitor):
+    """PyPI's scanner rules over the shared member pass (Z8/T6).
+
+    The rules look at each ``.py``/``.pye`` member of at most 5 MiB whole, so one member at
+    a time is buffered and judged when it ends; only the matches are kept, in archive
+    order, with the read error (or the member that inflated past its size) where PyPI's
+    own reading would stop. :meth:`Checks.scan` reports from them in PyPI's order.
+    """
+
+    limit = SCAN_MAX_FILE_SIZE + 1
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._items: list[tuple[Member, list[tuple[str, str, str]]] | ArchiveError] = []
+
+    def wants(self, member: Member) -> bool:
+        return member.is_file and _is_scanned(member.name) and member.size <= SCAN_MAX_FILE_SIZE
+
+    def start(self, member: Member) -> None:
+        self._parts = []
+
+    def feed(self, data: bytes) -> bool | None:
+        self._parts.append(data)
+        return None
+
+    def end(self, member: Member, error: ArchiveError | None) -> None:
+        data, self._parts = b"".join(self._parts), []
+        if error is not None:
+            self._items.append(error)
+        elif len(data) > SCAN_MAX_FILE_SIZE:
+            self._items.append(MemberTooLarge(
+                f"{member.name} is larger than {SCAN_MAX_FILE_SIZE} bytes", member=member.name))
+        else:
+            matches = _match_rules(member.name, data)
+            if matches:
+                self._items.append((member, matches))
+
+    def results(self) -> Iterator[tuple[Member, list[tuple[str, str, str]]]]:
+        """The members that matched, in archive order; raises where the reading stopped."""
+        for item in self._items:
+            if isinstance(item, ArchiveError):
+                raise item
+            yield item
 
 
 class Checks:
@@ -224,10 +272,13 @@ class Checks:
         if not any(m.is_file and _is_scanned(m.name) for m in reader.members):
             return
         seen: set[str] = set()
+        visitor = self.artifact.subscribed(ScanVisitor)
+        hits = (visitor.results() if visitor is not None else
+                ((m, _match_rules(m.name, d)) for m, d in reader.iter_contents(
+                    lambda m: _is_scanned(m.name), SCAN_MAX_FILE_SIZE)))
         try:
-            for member, data in reader.iter_contents(
-                    lambda m: _is_scanned(m.name), SCAN_MAX_FILE_SIZE):
-                for rule, what, message in _match_rules(member.name, data):
+            for member, matches in hits:
+                for rule, what, message in matches:
                     if rule in seen:
                         continue
                     yield self.finding(
