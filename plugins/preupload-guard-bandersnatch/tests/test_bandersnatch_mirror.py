@@ -130,3 +130,21 @@ def test_sdist_names_with_hyphens() -> None:
     assert project_of("my-proj-1.0.tar.gz") == "my-proj"
     assert project_of("My_Proj-2.0-py3-none-any.whl") == "my-proj"
     assert project_of("README") is None
+
+
+def test_a_corrupt_page_is_a_warning_and_the_rest_still_counts(
+        tmp_path, guard_dists, guard_index, guard_check) -> None:
+    mirror = make_mirror(tmp_path / "m")
+    (mirror / "web" / "pypi" / "demo" / "json").write_text("{not json")
+    result = run(guard_dists, guard_index, guard_check, str(mirror))
+    assert "not valid JSON" in result.finding("bandersnatch/mirror-unavailable").message
+    assert "filename-reused" in result.rules
+    assert not result.plugin_errors
+
+
+def test_a_file_where_the_mirror_should_be(tmp_path, guard_dists, guard_index,
+                                           guard_check) -> None:
+    (tmp_path / "m").write_text("")
+    result = run(guard_dists, guard_index, guard_check, str(tmp_path / "m"))
+    assert "not a directory" in result.finding("bandersnatch/mirror-unavailable").message
+    assert result.exit_code == 0

@@ -388,6 +388,8 @@ class FixtureIndex:
 
         if path == "/simple/":
             return _root_page(scenario, accept)
+        if path == "/simple":  # PyPI redirects too; bandersnatch asks for it without the slash
+            return _redirect(301, "/simple/")
         match = re.fullmatch(r"/simple/([^/]+)(/?)", path)
         if match:
             raw, slash = unquote(match.group(1)), match.group(2)
@@ -476,6 +478,9 @@ class _Handler(BaseHTTPRequestHandler):
             if not_modified:
                 status, body = 304, b""
                 headers = [(k, v) for k, v in headers if k != "Content-Type"]
+        if status == 200:
+            # Warehouse's serial header; mirrors (bandersnatch) refuse pages without it.
+            headers.append(("X-PyPI-Last-Serial", "1"))
         self.server.fixture._record_status(path, status)
         try:
             self.send_response(status)
