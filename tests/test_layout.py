@@ -2,7 +2,7 @@
 
 The layers of ``src/preupload_guard`` (docs/architecture.md), bottom to top::
 
-    model  <  read, index  <  advise  <  checks  <  engine, report  <  integrations  <  cli  <  testing
+    model < read, index < advise < checks < engine, report < integrations < cli < testing
 
 A module may import its own package, or a lower layer; never a higher layer, and never a
 sibling package of the same rank (``read`` and ``index`` know nothing of each other).

@@ -27,12 +27,13 @@ import sys
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from preupload_guard.read.archives import ArchiveError, ArchiveReader, Member
 from preupload_guard.read.binaries import inspect_binary, sniff
+from preupload_guard.read.members import StreamConsumer
 
 if TYPE_CHECKING:
     from preupload_guard.read.artifact import Artifact
@@ -501,8 +502,64 @@ def _member_list(reader: ArchiveReader) -> list[Member]:
     return list(by_name.values())
 
 
+def read_budget(file_size: int) -> int:
+    """How many bytes of member content a breakdown may read."""
+    return max(MIN_READ_BUDGET, READ_BUDGET_RATIO * file_size)
+
+
+def read_members(streams: Iterator[tuple[Member, Any]], kind: str, budget: int, *,
+                 want_hash: Callable[[Member], bool], want_sniff: Callable[[Member], bool],
+                 listing: Mapping[str, Member] | None = None,
+                 ) -> tuple[dict[str, _Read], list[str], bool]:
+    """Sniff, inspect and hash the members ``streams`` yields, within ``budget`` bytes.
+
+    Returns what was found per member, the notes, and whether reading was complete.
+    ``streams`` is :meth:`ArchiveReader.iter_streams` or the shared pass's stream consumer.
+    """
+    reads: dict[str, _Read] = {}
+    notes: list[str] = []
+    complete = True
+    spent = 0
+    by_name = listing or {}
+    try:
+        for member, stream in streams:
+            if spent > budget:
+                complete = False
+                notes.append(f"stopped reading after {spent // 1024**2} MiB of member "
+                             "content; debug information and duplicates may be missing")
+                break
+            listed = by_name.get(member.name, member)
+            cheap = (kind == "zip" and listed.compress_type == 0
+                     and sys.version_info >= (3, 12))
+            # A member larger than what is left of the budget (a bomb, or a huge
+            # declared size) is only sniffed: neither hashed nor inspected.
+            affordable = listed.size <= budget - spent
+            if not affordable:
+                complete = False
+                notes.append(f"{member.name} ({listed.size // 1024**2} MiB) was not read "
+                             "whole: it is larger than what is left of the read budget")
+            found, cost = _read_member(stream, listed,  # type: ignore[arg-type]
+                                       want_hash=affordable and want_hash(member),
+                                       want_sniff=want_sniff(member),
+                                       cheap_seek=cheap, inspect=affordable)
+            spent += cost
+            reads[member.name] = found
+            if found.note:
+                notes.append(found.note)
+    except ArchiveError as exc:
+        complete = False
+        notes.append(f"stopped reading: {exc}")
+    finally:
+        close = getattr(streams, "close", None)
+        if close is not None:
+            close()
+    return reads, notes, complete
+
+
 def analyze(reader: ArchiveReader, filename: str, file_size: int, *,
-            budget: int | None = None) -> SizeBreakdown:
+            budget: int | None = None,
+            pass_reads: tuple[dict[str, _Read], list[str], bool] | None = None,
+            ) -> SizeBreakdown:
     """Break one archive down by kind, with debug information and duplicates.
 
     Raises :class:`ArchiveError` only when the member list cannot be read; a member that
@@ -522,45 +579,17 @@ def analyze(reader: ArchiveReader, filename: str, file_size: int, *,
     to_hash = {m.name for m in members if sizes[m.size] > 1}
     to_sniff = {m.name for m in members if _worth_sniffing(m)}
     wanted = to_hash | to_sniff
-    budget = budget if budget is not None else max(MIN_READ_BUDGET,
-                                                   READ_BUDGET_RATIO * file_size)
-    reads: dict[str, _Read] = {}
-    notes: list[str] = []
-    complete = True
-    spent = 0
-    if wanted:
+    budget = budget if budget is not None else read_budget(file_size)
+    if pass_reads is not None:  # read during the shared pass (read/members.py)
+        reads, notes, complete = pass_reads
+    elif wanted:
         by_name = {m.name: m for m in members}
-        streams = reader.iter_streams(lambda m: m.name in wanted)
-        try:
-            for member, stream in streams:
-                if spent > budget:
-                    complete = False
-                    notes.append(f"stopped reading after {spent // 1024**2} MiB of member "
-                                 "content; debug information and duplicates may be missing")
-                    break
-                listed = by_name.get(member.name, member)
-                cheap = (reader.kind == "zip" and listed.compress_type == 0
-                         and sys.version_info >= (3, 12))
-                # A member larger than what is left of the budget (a bomb, or a huge
-                # declared size) is only sniffed: neither hashed nor inspected.
-                affordable = listed.size <= budget - spent
-                if not affordable:
-                    complete = False
-                    notes.append(f"{member.name} ({listed.size // 1024**2} MiB) was not read "
-                                 "whole: it is larger than what is left of the read budget")
-                found, cost = _read_member(stream, listed,  # type: ignore[arg-type]
-                                           want_hash=affordable and member.name in to_hash,
-                                           want_sniff=member.name in to_sniff,
-                                           cheap_seek=cheap, inspect=affordable)
-                spent += cost
-                reads[member.name] = found
-                if found.note:
-                    notes.append(found.note)
-        except ArchiveError as exc:
-            complete = False
-            notes.append(f"stopped reading: {exc}")
-        finally:
-            streams.close()
+        reads, notes, complete = read_members(
+            reader.iter_streams(lambda m: m.name in wanted), reader.kind, budget,
+            want_hash=lambda m: m.name in to_hash, want_sniff=lambda m: m.name in to_sniff,
+            listing=by_name)
+    else:
+        reads, notes, complete = {}, [], True
 
     facts = []
     for m in members:
@@ -667,16 +696,42 @@ _cache: weakref.WeakKeyDictionary[Artifact, SizeBreakdown] = weakref.WeakKeyDict
 _cache_lock = threading.Lock()
 
 
+class BreakdownReader(StreamConsumer):
+    """The breakdown's reading, done during the shared pass over the file (read/members.py).
+
+    Which members share a size (the duplicate candidates) is known only once the whole
+    listing is, and a tar lists its members as it goes: so every member large enough to
+    be a duplicate is hashed, and the comparison is made afterwards by :func:`analyze`.
+    """
+
+    def __init__(self, artifact: Artifact) -> None:
+        budget = read_budget(artifact.size)
+        kind = artifact.archive_kind or "zip"
+        super().__init__(
+            lambda m: _worth_sniffing(m) or m.size >= MIN_DUPLICATE_SIZE,
+            lambda items: read_members(items, kind, budget,
+                                       want_hash=lambda m: m.size >= MIN_DUPLICATE_SIZE,
+                                       want_sniff=_worth_sniffing),
+            name="size breakdown")
+
+    def findings(self) -> None:
+        return None  # the size rules ask breakdown_of()
+
+
 def breakdown_of(artifact: Artifact) -> SizeBreakdown:
     """The breakdown of a distribution file, computed once per :class:`Artifact`.
 
-    Raises :class:`ArchiveError` when the archive cannot be listed (other rules say why).
+    Uses what a :class:`BreakdownReader` subscribed to the file's pass read; otherwise
+    reads the members itself. Raises :class:`ArchiveError` when the archive cannot be
+    listed (other rules say why).
     """
     with _cache_lock:
         cached = _cache.get(artifact)
     if cached is not None:
         return cached
-    result = analyze(artifact.archive(), artifact.filename, artifact.size)
+    subscribed = artifact.subscribed(BreakdownReader)
+    result = analyze(artifact.archive(), artifact.filename, artifact.size,
+                     pass_reads=subscribed.result() if subscribed is not None else None)
     with _cache_lock:
         _cache[artifact] = result
     return result

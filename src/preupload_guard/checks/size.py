@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from preupload_guard.advise.breakdown import breakdown_of
+from preupload_guard.advise.breakdown import BreakdownReader, breakdown_of
 from preupload_guard.model.findings import Finding, Rule, Severity, Skipped
 from preupload_guard.model.hooks import hookimpl
 from preupload_guard.model.settings import GiB, MiB, format_size
@@ -134,6 +134,19 @@ def _limit_text(limit: int, unit: int, label: str) -> str:
 @hookimpl
 def preupload_guard_rules() -> list[Rule]:
     return RULES
+
+
+@hookimpl
+def preupload_guard_members(artifact: Artifact, context: Context) -> BreakdownReader | None:
+    """A file over or near its limit is explained by what takes its space: that reading
+    joins the file's one pass. Files below 90% of the limit are never read for it."""
+    if artifact.archive_kind is None:
+        return None
+    if artifact.size < NEAR_LIMIT_RATIO * context.settings.effective_upload_limit:
+        return None
+    if not (context.selected("file-too-large") or context.selected("size-near-limit")):
+        return None
+    return BreakdownReader(artifact)
 
 
 @hookimpl

@@ -14,14 +14,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from preupload_guard import Finding, Member, Rule, Severity, StreamConsumer, hookimpl
+from preupload_guard import (
+    Finding,
+    Member,
+    MemberVisitor,
+    Rule,
+    Severity,
+    StreamConsumer,
+    hookimpl,
+)
 
 from .config import TABLE, SecretsConfig, SecretsConfigError
 from .detectors import AWS_KEY, PRIVATE_KEY, TOKEN
-from .scan import SCAN_INCOMPLETE, SENSITIVE_FILE, scan_artifact, scan_contents, wanted_by
+from .scan import (
+    SCAN_INCOMPLETE,
+    SENSITIVE_FILE,
+    ContentScan,
+    scan_artifact,
+    scan_contents,
+    wanted_by,
+)
 
 if TYPE_CHECKING:
-    from preupload_guard import Artifact
+    from preupload_guard import Artifact, Context
 
 __version__ = "0.1.0"
 __all__ = ["RULES", "SecretsConfig", "SecretsConfigError", "__version__", "scan_artifact"]
@@ -173,11 +188,36 @@ class _SecretsConsumer(StreamConsumer):
         return scan_artifact(self.artifact, self.config, content=self.result())
 
 
+class _NamesOnly(MemberVisitor):
+    """Only sensitive-file is reported: the names are enough, no member's bytes are read."""
+
+    def __init__(self, artifact: Artifact, config: SecretsConfig) -> None:
+        self.artifact = artifact
+        self.config = config
+
+    def wants(self, member: Member) -> bool:
+        return False
+
+    def findings(self) -> list[Finding]:
+        return scan_artifact(self.artifact, self.config, content=ContentScan())
+
+
+#: The rules whose findings need the members' bytes (the rest need only their names).
+_CONTENT_RULES = (TOKEN, AWS_KEY, PRIVATE_KEY, SCAN_INCOMPLETE)
+
+
 @hookimpl
-def preupload_guard_members(artifact: Artifact, config: Mapping[str, Any]
-                            ) -> _SecretsConsumer | None:
+def preupload_guard_members(artifact: Artifact, context: Context, plugin: str,
+                            config: Mapping[str, Any]) -> MemberVisitor | None:
     """Subscribe the scan to the shared pass (raises :class:`SecretsConfigError` on bad
-    settings, reported as this plugin's error)."""
+    settings, reported as this plugin's error). Ignored rules cost nothing: with every
+    content rule ignored no member is read, with every rule ignored nothing runs."""
     if artifact.archive_kind is None:
         return None
-    return _SecretsConsumer(artifact, SecretsConfig.from_mapping(config))
+    wanted = [r.id for r in RULES if context.selected(f"{plugin}/{r.id}")]
+    if not wanted:
+        return None
+    settings = SecretsConfig.from_mapping(config)
+    if not any(r in wanted for r in _CONTENT_RULES):
+        return _NamesOnly(artifact, settings)
+    return _SecretsConsumer(artifact, settings)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from preupload_guard import ArchiveError, Finding, MemberVisitor, Rule, hookimpl
 
 from .config import PLUGIN_NAME, Config, PluginConfigError
-from .rules import RULES
+from .rules import RECORD_HASH, RULES
 
 if TYPE_CHECKING:
     from preupload_guard import Artifact, Context
@@ -36,7 +36,7 @@ def preupload_guard_members(artifact: Artifact, context: Context, plugin: str,
                             config: Mapping[str, Any]) -> MemberVisitor | None:
     """Hash the members during preupload-guard's one pass, for record-hash: only when that
     rule is reported and the verify-limit allows it."""
-    if not artifact.is_wheel or not context.selected(f"{plugin}/record-hash"):
+    if not artifact.is_wheel or not context.selected(f"{plugin}/{RECORD_HASH}"):
         return None
     try:
         budget = Config.from_mapping(config).verify_limit
@@ -50,8 +50,8 @@ def preupload_guard_members(artifact: Artifact, context: Context, plugin: str,
 
 
 @hookimpl
-def preupload_guard_check_artifact(artifact: Artifact, config: Mapping[str, Any]
-                                   ) -> Iterator[Finding]:
+def preupload_guard_check_artifact(artifact: Artifact, context: Context, plugin: str,
+                                   config: Mapping[str, Any]) -> Iterator[Finding]:
     if not artifact.is_wheel:
         return
     config = Config.from_mapping(config)
@@ -61,4 +61,5 @@ def preupload_guard_check_artifact(artifact: Artifact, config: Mapping[str, Any]
         return  # the core's invalid-archive rule reports it
     from .inspection import Inspection
 
-    yield from Inspection(artifact, reader, config).run()
+    verify = context.selected(f"{plugin}/{RECORD_HASH}")
+    yield from Inspection(artifact, reader, config, verify=verify).run()

@@ -325,11 +325,16 @@ def preupload_guard_members(artifact: Artifact, context: Context) -> list[Member
     if archive_kind(artifact.filename) is None:
         return []
     visitors: list[MemberVisitor] = []
-    if context.selected("encrypted-code") or context.selected("pypi-token"):
+    if _scanning(context):
         visitors.append(ScanVisitor())
     if artifact.is_wheel:
         visitors.append(Capture(_in_dist_info, RECORD_LIMIT))
     return visitors
+
+
+def _scanning(context: Context) -> bool:
+    """Whether a scanner rule is reported (else its reading is skipped)."""
+    return context.selected("encrypted-code") or context.selected("pypi-token")
 
 
 def _in_dist_info(member: Member) -> bool:
@@ -344,7 +349,8 @@ def preupload_guard_check_artifact(artifact: Artifact, context: Context) -> Iter
         return  # no archive check applies (the extension rules say why)
     if is_identical_upload(context.project(artifact.project), artifact):
         return  # PyPI answers 200 at step 22 and never opens the archive
-    checker = ZipChecks(artifact) if kind == "zip" else TarChecks(artifact)
+    checks = ZipChecks if kind == "zip" else TarChecks
+    checker = checks(artifact, scan=_scanning(context))
     yield from checker.run()
 
 

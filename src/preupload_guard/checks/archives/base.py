@@ -170,9 +170,11 @@ class ScanVisitor(MemberVisitor):
 class Checks:
     """The checks of one file; subclasses follow PyPI's zip and tar branches."""
 
-    def __init__(self, artifact: Artifact) -> None:
+    def __init__(self, artifact: Artifact, *, scan: bool = True) -> None:
         self.artifact = artifact
         self.fn = artifact.filename
+        # False when every scanner rule is ignored: then no member is read for them.
+        self.scanning = scan
         self.top: str | None = None  # the sdist's common path, once layout() found one
 
     def finding(self, rule: str, message: str, hint: str | None, *, step: float | None = None,
@@ -269,6 +271,8 @@ class Checks:
         other rule, if any, is reported too, just after that step, so it shows as hidden
         behind the first (it is what PyPI says once the first is fixed).
         """
+        if not self.scanning:
+            return
         if not any(m.is_file and _is_scanned(m.name) for m in reader.members):
             return
         seen: set[str] = set()
