@@ -173,3 +173,37 @@ def test_plugin_history_source_feeds_filename_reused(tmp_path: Path, guard_index
     assert "filename-reused" in rules
     # Plugin-contributed names are used for this run, not written into the ledger.
     assert "tinyproj-1.0.0" not in (tmp_path / "ledger").read_text()
+
+
+CITING = '''
+from preupload_guard import hookimpl
+
+@hookimpl
+def preupload_guard_history(project):
+    source = "bandersnatch mirror /srv/pypi, last sync 2026-12-01"
+    return [(f"{project}-1.0.0-py3-none-any.whl", source)]
+'''
+
+
+def test_history_sources_are_cited_by_filename_reused(tmp_path: Path, guard_index) -> None:
+    """A plugin's (filename, source) is cited; a ledger entry cites the ledger's path."""
+    from preupload_guard.testing import FixtureFile, FixtureProject
+
+    site = tmp_path / "site"
+    site.mkdir()
+    install_plugin(site, "citeplug", CITING)
+    make_wheel(tmp_path)
+    index = guard_index(projects=[FixtureProject("tinyproj", files=[
+        FixtureFile("tinyproj-0.9.tar.gz")])])
+    ledger = tmp_path / "ledger"
+    args = ("check", ".", "--format", "json", "--index-url", index.simple_url,
+            "--history", str(ledger))
+
+    def reused() -> str:
+        found = json.loads(run_with(site, tmp_path, *args).stdout)["findings"]
+        return next(f["message"] for f in found if f["rule"] == "filename-reused")
+
+    assert ("known from: bandersnatch mirror /srv/pypi, last sync 2026-12-01;"
+            in reused())
+    ledger.write_text("tinyproj-1.0.0-py3-none-any.whl\n")
+    assert f"known from: the filename ledger {ledger};" in reused()

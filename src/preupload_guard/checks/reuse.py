@@ -226,10 +226,11 @@ def preupload_guard_check_artifact(
                 )
                 break
         if fn in context.history:
+            known = context.history_sources.get(fn) or "the filename ledger"
             yield Finding(
                 "filename-reused",
-                f"{fn} was used before by a file that has since been deleted (it is in the "
-                "filename ledger but not on the index); PyPI would answer: 400 This filename "
+                f"{fn} was used before by a file that has since been deleted (known from: "
+                f"{known}; it is not on the index); PyPI would answer: 400 This filename "
                 "was previously used by a file that has since been deleted. Use a different "
                 "version.",
                 fn,

@@ -74,7 +74,7 @@ def preupload_guard_check_batch(  # type: ignore[empty-body]
 def preupload_guard_history(  # type: ignore[empty-body]
     project: str, index_url: str | None, settings: Settings, plugin: str,
     config: Mapping[str, Any],
-) -> Iterable[str] | None:
+) -> Iterable[str | tuple[str, str]] | None:
     """Contribute filenames known to have been used for ``project`` on ``index_url``.
 
     PyPI never accepts a filename twice, even after the file was deleted, and no public
@@ -82,6 +82,12 @@ def preupload_guard_history(  # type: ignore[empty-body]
     ledger, a journal mirror). They join the ``--history`` ledger for this run; a
     filename known here but absent from the index is reported as ``filename-reused``.
     ``project`` is the canonical (PEP 503) name.
+
+    Each item is a filename, or a 2-tuple ``(filename, source)`` where ``source`` is a
+    short human text saying where it is known from (e.g. ``"bandersnatch mirror
+    /srv/pypi, last sync 2026-12-01"``); ``filename-reused`` cites it ("known from: ..."),
+    so the user can check the claim. Plain strings are cited as "history plugin NAME".
+    Filenames from plugins are not written to the ledger: the source stays the authority.
     """
 
 

@@ -167,7 +167,8 @@ def _load_history(settings: Settings, manager: PluginManager,
         history = History(path, settings.index_url)
     except HistoryError as exc:
         raise ConfigError(str(exc)) from None
-    extra: set[str] = set()
+    # Items are filenames or (filename, source); the source is cited by filename-reused.
+    extra: dict[str, str] = {}
     for project in sorted(set(projects)):
         for result in manager.call(
             "preupload_guard_history", project=project, index_url=settings.index_url,
@@ -176,11 +177,17 @@ def _load_history(settings: Settings, manager: PluginManager,
             if isinstance(result.value, Finding):
                 crashes.append(result.value)
             elif result.value:
-                extra.update(str(v) for v in result.value)
+                for item in result.value:
+                    if isinstance(item, tuple) and len(item) == 2:
+                        extra.setdefault(str(item[0]), str(item[1]))
+                    else:
+                        extra.setdefault(str(item), f"history plugin {result.plugin}")
     # Every filename seen on the index joins the ledger (and is written back).
     for state in context.states.values():
         history.add(f.filename for f in state.files)
-    context.history = frozenset(history.filenames | extra)
+    own = f"the filename ledger {path}"
+    context.history_sources = {**extra, **dict.fromkeys(history.filenames, own)}
+    context.history = frozenset(history.filenames | extra.keys())
     return history, crashes
 
 

@@ -37,6 +37,9 @@ class Context:
     now: datetime
     artifacts: tuple[Artifact, ...] = ()
     history: frozenset[str] = frozenset()
+    #: Where a history filename is known from, for messages: "the filename ledger PATH" or
+    #: the short text a ``preupload_guard_history`` plugin gave (``(filename, source)``).
+    history_sources: dict[str, str] = field(default_factory=dict)
     index: Index | None = None
     states: dict[str, ProjectState] = field(default_factory=dict)
     index_errors: list[IndexUnreachable] = field(default_factory=list)
