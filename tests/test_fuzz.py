@@ -114,13 +114,14 @@ def _zip_local_header(draw: st.DrawFn) -> bytes:
     name = draw(st.binary(min_size=0, max_size=40))
     return b"PK\x03\x04" + struct.pack(
         "<HHHHHIIIHH", draw(st.integers(0, 0xFFFF)), draw(st.integers(0, 0xFFFF)),
-        draw(st.sampled_from([0, 8, 12, 14, 99, 0xFFFF])), 0, 0, draw(st.integers(0, 2**32 - 1)),
+        draw(st.sampled_from([0, 8, 12, 14, 99, 0xFFFF])), 0, 0,
+        draw(st.integers(0, 2**32 - 1)),
         draw(st.integers(0, 2**32 - 1)), draw(st.integers(0, 2**32 - 1)), len(name), 0) + name
 
 
 @st.composite
 def zip_like(draw: st.DrawFn, seed: bytes) -> bytes:
-    """Structure-aware: keep the seed's central directory, replace the front with crafted headers."""
+    """Structure-aware: the seed's central directory behind crafted local headers."""
     cd = seed.rfind(b"PK\x01\x02")
     head = b"".join(_zip_local_header(draw) for _ in range(draw(st.integers(0, 3))))
     return head + seed[max(cd, 0):]
@@ -136,9 +137,11 @@ def tar_like(draw: st.DrawFn) -> bytes:
         name = draw(st.binary(min_size=1, max_size=99))
         h[0:len(name)] = name
         h[100:108] = b"0000644\0"
-        h[124:136] = draw(st.sampled_from([b"00000000000\0", b"77777777777\0", b"\x80" + bytes(10) + b"\x10",
-                                           b"999999999999", b"00000001000\0"]))
-        h[156:157] = draw(st.sampled_from([b"0", b"1", b"2", b"3", b"4", b"5", b"x", b"g", b"L", b"K"]))
+        h[124:136] = draw(st.sampled_from([
+            b"00000000000\0", b"77777777777\0", b"\x80" + bytes(10) + b"\x10",
+            b"999999999999", b"00000001000\0"]))
+        h[156:157] = draw(st.sampled_from(
+            [b"0", b"1", b"2", b"3", b"4", b"5", b"x", b"g", b"L", b"K"]))
         h[257:263] = b"ustar\0"
         h[148:156] = b" " * 8
         chk = sum(h) if draw(st.booleans()) else draw(st.integers(0, 99999))
@@ -166,8 +169,9 @@ def test_structured_tar_headers(tmp_path: Path) -> None:
 
 
 def cli_outcome(path: Path, timeout: float = 60) -> tuple[int, str, str]:
-    proc = subprocess.run([sys.executable, "-m", "preupload_guard", "check", "--offline", "--format", "json",
-                           str(path)], capture_output=True, text=True, timeout=timeout)
+    argv = [sys.executable, "-m", "preupload_guard", "check", "--offline", "--format", "json",
+            str(path)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     assert "Traceback" not in proc.stderr, proc.stderr
     if proc.returncode in (0, 1):
         json.loads(proc.stdout)
@@ -179,7 +183,8 @@ def cli_outcome(path: Path, timeout: float = 60) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("cut", [0, 30, 200, -22, -1])
 @pytest.mark.parametrize("kind", ["whl", "gz"])
-def test_cli_contract_on_broken_files(kind: str, cut: int, seeds: dict[str, bytes], tmp_path: Path) -> None:
+def test_cli_contract_on_broken_files(kind: str, cut: int, seeds: dict[str, bytes],
+                                      tmp_path: Path) -> None:
     data = seeds[kind][:cut] if cut else b""
     name = "tinyproj-1.0.0-py3-none-any.whl" if kind == "whl" else "tinyproj-1.0.0.tar.gz"
     (tmp_path / name).write_bytes(data)

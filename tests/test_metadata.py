@@ -149,6 +149,25 @@ def test_unknown_field_makes_twine_refuse(tmp_path: Path) -> None:
     assert "not a core-metadata field" in finding.message
 
 
+def test_many_unknown_fields_are_one_finding(tmp_path: Path) -> None:
+    """Twine stops at one; the finding counts them all and names the first five, sorted."""
+    fields = [(f"X-Field-{i}", "v") for i in range(40)]
+    finding = only(run(tmp_path, fields), "invalid-metadata")
+    assert "unrecognized or malformed field 'x-field-0'" in finding.message
+    assert ("40 fields are not core-metadata fields: 'x-field-0', 'x-field-1', 'x-field-10',"
+            in finding.message)
+    assert "and 35 more" in finding.message
+
+
+def test_absurdly_many_header_fields_are_refused_unparsed(tmp_path: Path) -> None:
+    """packaging's parser is quadratic in the field count: past the cap it is not run."""
+    from preupload_guard.read.artifact import MAX_HEADER_FIELDS
+
+    fields = [("Classifier", "Private :: Do Not Upload")] * (MAX_HEADER_FIELDS + 1)
+    finding = only(run(tmp_path, fields), "invalid-metadata")
+    assert f"more than the {MAX_HEADER_FIELDS}" in finding.message
+
+
 def test_repeated_single_field(tmp_path: Path) -> None:
     finding = only(run(tmp_path, [("Summary", "again")]), "invalid-metadata")
     assert "Summary appears 2 times" in finding.message

@@ -67,6 +67,20 @@ def distribution_type(filename: str) -> str | None:
     return None
 
 
+#: Header fields parsed at most: packaging's parse_email (as twine and PyPI run it) calls
+#: ``get_all`` per distinct field, quadratic in their count (10,000 fields take ~7 s).
+MAX_HEADER_FIELDS = 5000
+
+
+def header_fields(data: bytes) -> int:
+    """How many header fields (not continuation lines) precede the metadata's body."""
+    head = data.replace(b"\r\n", b"\n")
+    end = head.find(b"\n\n")
+    if end >= 0:
+        head = head[:end]
+    return sum(1 for line in head.split(b"\n") if line and line[:1] not in b" \t")
+
+
 class Artifact:
     """A distribution file under test. Construct with a path; nothing is read yet."""
 
@@ -269,6 +283,14 @@ class Artifact:
             self._metadata_error = f"cannot read the archive: {exc}"
             return
         self._metadata_path, self._metadata_bytes = path, data
+        fields = header_fields(data)
+        if fields > MAX_HEADER_FIELDS:
+            self._metadata_error = (
+                f"{path} has {fields} header fields, more than the {MAX_HEADER_FIELDS} "
+                "preupload-guard parses (the email parser twine and PyPI use takes time "
+                "quadratic in their number: minutes for 100,000); real metadata has a few "
+                "hundred at most")
+            return
         self._raw, self._unparsed = parse_email(data)
 
     def _find_metadata(self) -> tuple[str, bytes]:

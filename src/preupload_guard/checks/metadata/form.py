@@ -30,13 +30,23 @@ if TYPE_CHECKING:
 
 def unparsed_problems(unparsed: dict[str, Any]) -> list[Problem]:
     problems = []
-    for key, values in unparsed.items():
+    # Unknown fields are one problem however many there are. packaging keeps them in no
+    # stable order (twine names whichever comes first); sorted, the report is repeatable.
+    unknown = sorted(key for key in unparsed if RAW_BY_EMAIL.get(key) is None)
+    ordered = {key: unparsed[key] for key in unknown} | unparsed
+    for key, values in ordered.items():
         raw_key = RAW_BY_EMAIL.get(key)
         twine = f"Invalid distribution metadata: unrecognized or malformed field {key!r}"
         count = len(values) if isinstance(values, list) else 1
         answer = None
         if raw_key is None:
+            if key != unknown[0]:
+                continue
             what = f"the field {key!r} is not a core-metadata field"
+            if len(unknown) > 1:
+                shown = ", ".join(map(repr, unknown[:5]))
+                more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+                what = f"{len(unknown)} fields are not core-metadata fields: {shown}{more}"
             hint = ("Remove the field (check its spelling): core metadata has a fixed set "
                     "of fields, and custom data belongs elsewhere (for example in an entry "
                     "point or a package data file).")
