@@ -6,24 +6,25 @@ types they receive and the helpers they may call through the names below. Those 
 only names a plugin imports: where a module lives inside the package is not public and
 may change; these names do not.
 
-The names beyond the vocabulary are loaded on first use (PEP 562), so ``import
-preupload_guard`` stays cheap for ``--help`` and for plugins that need only the basics.
+Every name is loaded on first use (PEP 562): ``import preupload_guard`` (which every
+``preupload-guard`` command pays, ``--help`` included) imports neither dataclasses nor
+pluggy, and a plugin pays only for the names it asks for.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preupload_guard.model.findings import Finding, Report, Rule, Severity, Skipped
-from preupload_guard.model.hooks import hookimpl
-
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
     from preupload_guard.checks.archives.wheel import entry_points_problem
     from preupload_guard.model.context import Context
     from preupload_guard.model.facts import IndexFile, IndexUnreachable, ProjectState, Release
+    from preupload_guard.model.findings import Finding, Report, Rule, Severity, Skipped
+    from preupload_guard.model.hooks import hookimpl
     from preupload_guard.model.settings import (
         ConfigError,
         GiB,
@@ -48,6 +49,12 @@ __version__ = "0.1.0"
 
 #: Public name -> the module that defines it, imported when the name is first asked for.
 _LAZY = {
+    "Finding": "preupload_guard.model.findings",
+    "Report": "preupload_guard.model.findings",
+    "Rule": "preupload_guard.model.findings",
+    "Severity": "preupload_guard.model.findings",
+    "Skipped": "preupload_guard.model.findings",
+    "hookimpl": "preupload_guard.model.hooks",
     "Artifact": "preupload_guard.read.artifact",
     "ArchiveError": "preupload_guard.read.archives",
     "ArchiveLimitExceeded": "preupload_guard.read.archives",

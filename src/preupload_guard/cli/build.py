@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from preupload_guard.cli.options import (
+    COMMANDS,
     EXIT_TOOL_FAILED,
     add_check_options,
     blocked_plugins,
     cli_options,
 )
 from preupload_guard.cli.output import run_check
-from preupload_guard.engine.config import load_settings
 from preupload_guard.model.settings import ConfigError
 
 if TYPE_CHECKING:
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 def run(args: argparse.Namespace) -> int:
     """``build``: python -m build into --outdir, then check exactly the files it built."""
+    from preupload_guard.engine.config import load_settings
     from preupload_guard.integrations.build_dists import BuildFailed, build_dists
 
     srcdir = Path(args.srcdir)
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``build`` to the command line."""
-    build = sub.add_parser("build", help="build sdist and wheel with `build`, then check them",
+    build = sub.add_parser("build", help=COMMANDS["build"][1],
                            description="Build the sdist and the wheel with `python -m build` "
                            "(in an isolated environment unless --no-isolation), then check "
                            "exactly the files it built.")

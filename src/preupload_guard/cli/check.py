@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from preupload_guard.cli.options import (
     CHECK_DESCRIPTION,
+    COMMANDS,
     EXIT_FINDINGS,
     EXIT_OK,
     Parser,
@@ -70,7 +71,7 @@ def _check_reported(settings: Settings, blocked: Sequence[str], reported: Sequen
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``check`` to the command line."""
-    check = sub.add_parser("check", help="check distribution files against the index's rules",
+    check = sub.add_parser("check", help=COMMANDS["check"][1],
                            description=CHECK_DESCRIPTION)
     add_check_arguments(check)
     check.set_defaults(func=run_check_command)

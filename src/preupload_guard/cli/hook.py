@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import glob
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from preupload_guard.cli.options import (
+    COMMANDS,
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_TOOL_FAILED,
@@ -36,7 +36,6 @@ from preupload_guard.cli.options import (
     cli_options,
 )
 from preupload_guard.cli.output import emit_report, run_check
-from preupload_guard.engine.config import load_settings
 from preupload_guard.integrations import say
 from preupload_guard.integrations.precommit import (
     DEFAULT_BRANCHES,
@@ -50,11 +49,6 @@ from preupload_guard.integrations.precommit import (
     write_sdist_stand_in,
 )
 from preupload_guard.model.settings import ConfigError
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised on 3.10 only
-    pass
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -102,6 +96,7 @@ def _project_dir(args: argparse.Namespace) -> Path:
 
 def _dist(args: argparse.Namespace) -> int:
     """Check what ``dist/`` holds; nothing built yet is a skip, not a failure."""
+    from preupload_guard.engine.config import load_settings
     from preupload_guard.read.inputs import InputError, expand_inputs
 
     if args.no_isolation:
@@ -122,6 +117,7 @@ def _dist(args: argparse.Namespace) -> int:
 
 def _release(args: argparse.Namespace, srcdir: Path) -> int:
     """Build into a temporary directory (never ``dist/``) and check exactly those files."""
+    from preupload_guard.engine.config import load_settings
     from preupload_guard.integrations.build_dists import BuildFailed, build_dists
 
     with tempfile.TemporaryDirectory(prefix="preupload-guard-release-") as tmp:
@@ -142,6 +138,7 @@ def _release(args: argparse.Namespace, srcdir: Path) -> int:
 
 def _version(args: argparse.Namespace, srcdir: Path) -> int:
     """Check the name and version of ``pyproject.toml`` against the index, building nothing."""
+    from preupload_guard.engine.config import load_settings
     from preupload_guard.engine.plugins import PluginManager
     from preupload_guard.engine.policy import Policy
     from preupload_guard.engine.runner import run_checks
@@ -181,6 +178,6 @@ def _version(args: argparse.Namespace, srcdir: Path) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``hook`` to the command line."""
-    hook = sub.add_parser("hook", help="pre-commit hooks (dist, release, version); they act "
-                          "on release branches only", description=HOOK_DESCRIPTION)
+    hook = sub.add_parser("hook", help=COMMANDS["hook"][1],
+                          description=HOOK_DESCRIPTION)
     configure_parser(hook)

@@ -13,14 +13,32 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preupload_guard.engine.config import load_settings
-from preupload_guard.model.settings import FORMATS, ConfigError, Settings
-
+# model.settings (dataclasses, enum) is imported where it is used: ``preupload-guard --help``
+# needs only this module's Parser and COMMANDS.
 if TYPE_CHECKING:
-    pass
+    from preupload_guard.model.settings import Settings
 
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+#: Every command, in ``--help`` order: name -> (its module under ``preupload_guard.cli``, its
+#: line in ``--help``). The top-level parser lists the commands from this table alone and
+#: imports only the module of the command that runs, so ``--help`` and each command pay for
+#: their own imports, never for the other commands'. A command's ``register`` takes its help
+#: line from here, so the listing and the command's own parser cannot disagree.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("check", "check distribution files against the index's rules"),
+    "upload": ("upload", "check, then upload with twine (takes every `twine upload` option; "
+               "see `upload --help`)"),
+    "build": ("build", "build sdist and wheel with `build`, then check them"),
+    "hook": ("hook", "pre-commit hooks (dist, release, version); they act on release "
+             "branches only"),
+    "size": ("size", "what takes the space in each file, against the limits"),
+    "limit-request": ("size", "draft a file-size or project-size limit request (Markdown, "
+                      "never filed)"),
+    "rules": ("rules", "list the rules, or explain one"),
+    "plugins": ("plugins", "list installed plugins, their versions and rules"),
+}
 
 
 #: ``upload`` and ``build``: the wrapped tool (twine, build) failed.
@@ -46,6 +64,8 @@ def add_check_options(
     of ours can ever collide with one twine has or adds later; the destinations stay the
     same, so :func:`settings_from_args` reads either spelling.
     """
+
+    from preupload_guard.model.settings import FORMATS
 
     def names(*flags: str) -> list[str]:
         if not prefix:
@@ -113,6 +133,8 @@ def add_check_options(
 
 
 def _parse_severity(values: Sequence[str] | None) -> dict[str, str]:
+    from preupload_guard.model.settings import ConfigError
+
     out: dict[str, str] = {}
     for value in values or ():
         for item in value.split(","):
@@ -126,6 +148,8 @@ def _parse_severity(values: Sequence[str] | None) -> dict[str, str]:
 
 
 def blocked_plugins(values: Sequence[str]) -> list[str]:
+    from preupload_guard.model.settings import ConfigError
+
     names = []
     for value in values:
         if not value.startswith("no:") or len(value) <= 3:
@@ -136,6 +160,8 @@ def blocked_plugins(values: Sequence[str]) -> list[str]:
 
 def settings_from_args(args: argparse.Namespace, paths: Sequence[str]) -> Settings:
     """Build Settings from parsed ``check`` options (the pyproject table fills the gaps)."""
+    from preupload_guard.engine.config import load_settings  # tomllib: not for --help
+
     return load_settings(cli_options(args, paths))
 
 
@@ -200,6 +226,8 @@ def add_size_options(parser: argparse.ArgumentParser) -> None:
 
 def size_settings(args: argparse.Namespace) -> Settings:
     """Settings for ``size``/``limit-request`` (the pyproject table fills the gaps)."""
+    from preupload_guard.engine.config import load_settings
+
     return load_settings({
         "paths": list(args.paths) or ["dist"],
         "repository": args.repository,
@@ -217,6 +245,8 @@ def size_settings(args: argparse.Namespace) -> Settings:
 
 
 def write_output(path: str | None, text: str) -> None:
+    from preupload_guard.model.settings import ConfigError
+
     if path is None:
         return
     target = Path(path)
@@ -232,6 +262,8 @@ def guarded(func: Callable[[argparse.Namespace], int], args: argparse.Namespace)
 
     ``--debug`` re-raises internal errors so that their traceback shows.
     """
+    from preupload_guard.model.settings import ConfigError
+
     try:
         return int(func(args))
     except ConfigError as exc:

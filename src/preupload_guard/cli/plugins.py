@@ -7,7 +7,13 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from preupload_guard.cli.options import EXIT_FINDINGS, EXIT_OK, add_plugin_blocks, blocked_plugins
+from preupload_guard.cli.options import (
+    COMMANDS,
+    EXIT_FINDINGS,
+    EXIT_OK,
+    add_plugin_blocks,
+    blocked_plugins,
+)
 
 if TYPE_CHECKING:
     pass
@@ -32,6 +38,6 @@ def run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``plugins`` to the command line."""
-    plugins = sub.add_parser("plugins", help="list installed plugins, their versions and rules")
+    plugins = sub.add_parser("plugins", help=COMMANDS["plugins"][1])
     add_plugin_blocks(plugins)
     plugins.set_defaults(func=run)

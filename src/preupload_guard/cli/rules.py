@@ -7,7 +7,7 @@ import argparse
 import textwrap
 from typing import TYPE_CHECKING
 
-from preupload_guard.cli.options import EXIT_OK, add_plugin_blocks, blocked_plugins
+from preupload_guard.cli.options import COMMANDS, EXIT_OK, add_plugin_blocks, blocked_plugins
 from preupload_guard.model.settings import ConfigError
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``rules`` to the command line."""
-    rules = sub.add_parser("rules", help="list the rules, or explain one")
+    rules = sub.add_parser("rules", help=COMMANDS["rules"][1])
     rules.add_argument("rule", nargs="?", help="a rule id")
     add_plugin_blocks(rules)
     rules.set_defaults(func=run)

@@ -9,7 +9,13 @@ import sys
 from typing import TYPE_CHECKING
 
 from preupload_guard import __version__
-from preupload_guard.cli.options import EXIT_OK, add_size_options, size_settings, write_output
+from preupload_guard.cli.options import (
+    COMMANDS,
+    EXIT_OK,
+    add_size_options,
+    size_settings,
+    write_output,
+)
 
 if TYPE_CHECKING:
     pass
@@ -60,9 +66,9 @@ def run_limit_request(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``size`` and ``limit-request`` to the command line."""
-    size = sub.add_parser("size", help="what takes the space in each file, against the "
-                          "limits", description="Break each file down: the largest members "
-                          "by kind (native libraries, debug information, model weights, JARs "
+    size = sub.add_parser("size", help=COMMANDS["size"][1],
+                          description="Break each file down: the largest members by "
+                          "kind (native libraries, debug information, model weights, JARs "
                           "and executables, embedded runtimes, duplicates, tests, .pyc), what "
                           "each usual fix would save, and, for a file near or over its limit, "
                           "whether a limit request would likely be granted.")
@@ -71,8 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="largest members shown per file (default 10)")
     size.set_defaults(func=run_size)
 
-    request = sub.add_parser("limit-request", help="draft a file-size or project-size limit "
-                             "request (Markdown, never filed)",
+    request = sub.add_parser("limit-request", help=COMMANDS["limit-request"][1],
                              description="Draft the text of a limit request for PyPI's "
                              "support tracker, from the files and the index: Markdown on "
                              "stdout, ready to paste once every [FILL IN: ...] placeholder is "

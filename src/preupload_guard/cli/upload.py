@@ -29,8 +29,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from preupload_guard.cli.options import (
+    COMMANDS,
     EXIT_FINDINGS,
     EXIT_OK,
     EXIT_TOOL_FAILED,
@@ -40,25 +42,21 @@ from preupload_guard.cli.options import (
     cli_options,
 )
 from preupload_guard.cli.output import emit_report
-from preupload_guard.engine.config import load_settings, read_pyproject
-from preupload_guard.integrations import run_wrapped, say
-from preupload_guard.integrations.twine import (
-    PREFIX,
-    landed_files,
-    read_credentials,
-    record_uploaded,
-    target_options,
-    twine_options,
-)
-from preupload_guard.model.findings import Report, Severity
-from preupload_guard.model.settings import ConfigError, Settings
-from preupload_guard.read.artifact import Artifact
-from preupload_guard.read.inputs import InputError, expand_with_sidecars
+from preupload_guard.model.settings import ConfigError
+
+if TYPE_CHECKING:
+    from preupload_guard.model.findings import Report
+    from preupload_guard.model.settings import Settings
+
+# twine, the index client and the archive readers are imported by the functions that use
+# them, so that listing ``upload`` in ``preupload-guard --help`` costs nothing.
 
 
 def build_parser(prog: str = "preupload-guard upload") -> argparse.ArgumentParser:
     """twine upload's parser, plus our ``--guard-*`` options."""
     from twine.settings import Settings as TwineSettings
+
+    from preupload_guard.integrations.twine import PREFIX
 
     parser = Parser(
         prog=prog,
@@ -87,6 +85,8 @@ def build_parser(prog: str = "preupload-guard upload") -> argparse.ArgumentParse
 
 def _settings(args: argparse.Namespace, extra: list[str]) -> Settings:
     """Settings for the check, targeting exactly what twine will upload to."""
+    from preupload_guard.engine.config import load_settings
+
     if extra:
         target = {"repository": extra[1] if extra[0] == "--repository" else None,
                   "repository_url": extra[1] if extra[0] == "--repository-url" else None}
@@ -107,12 +107,26 @@ def _plan(report: Report) -> tuple[frozenset[str], list[str]]:
     ``--guard-ignore identical-file`` (or a ``--guard-select`` without it) cannot make
     ``upload`` send a file the index already has.
     """
+    from preupload_guard.model.findings import Severity
+
     errors = [f.rule for f in report.findings if f.severity is Severity.ERROR]
     return report.on_index, errors
 
 
 def upload(argv: Sequence[str]) -> int:
     """The ``upload`` command; returns the exit status."""
+    from preupload_guard.engine.config import read_pyproject
+    from preupload_guard.integrations import run_wrapped, say
+    from preupload_guard.integrations.twine import (
+        landed_files,
+        read_credentials,
+        record_uploaded,
+        target_options,
+        twine_options,
+    )
+    from preupload_guard.read.artifact import Artifact
+    from preupload_guard.read.inputs import InputError, expand_with_sidecars
+
     parser = build_parser()
     args = parser.parse_args(list(argv))
     twine = twine_options(parser, argv)
@@ -180,6 +194,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     """List ``upload`` in ``--help``. It is parsed by its own parser (twine's options plus
     ours, :func:`build_parser`): :func:`preupload_guard.cli.main` hands it everything after
     the word ``upload``."""
-    sub.add_parser("upload", add_help=False,
-                   help="check, then upload with twine (takes every `twine upload` option; "
-                   "see `upload --help`)")
+    sub.add_parser("upload", add_help=False, help=COMMANDS["upload"][1])
