@@ -48,6 +48,9 @@ from typing import Any
 DEFAULT_TIMEOUT = 60.0
 #: Descriptions up to this many UTF-8 bytes are rendered in-process, larger ones in a child.
 DEFAULT_INLINE_LIMIT = 64 * 1024
+#: The address-space cap of the render child (bytes): docutils on a 5 MB description
+#: peaks near 100 MB; an interpreter with readme-renderer loaded maps ~150 MB.
+CHILD_MEMORY = 1024 * 1024 * 1024
 #: Environment variable overriding :data:`DEFAULT_TIMEOUT` (seconds, a float).
 TIMEOUT_ENV = "PREUPLOAD_GUARD_RENDER_TIMEOUT"
 #: Environment variable overriding :data:`DEFAULT_INLINE_LIMIT` (bytes; 0 = always a child).
@@ -243,10 +246,24 @@ def _render_in_child(text: str, renderer: str, timeout: float) -> Rendered:
 
 
 def _child_main(data: dict[str, Any]) -> None:
-    """Entry point of the child interpreter (see :data:`_CHILD_CODE`)."""
+    """Entry point of the child interpreter (see :data:`_CHILD_CODE`).
+
+    The child's address space is capped at :data:`CHILD_MEMORY` where the platform allows,
+    so a description that makes docutils allocate without end ends as ``crashed`` (out of
+    memory) instead of swapping the machine.
+    """
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
+    except (ImportError, ValueError, OSError):
+        pass  # no resource module (Windows) or a lower hard limit already: keep it
     try:
         ok, messages = _render_here(data["text"], data["renderer"])
         answer: dict[str, Any] = {"ok": ok, "messages": messages}
+    except MemoryError:
+        answer = {"error": f"MemoryError: the renderer needed more than "
+                           f"{CHILD_MEMORY // 2**20} MiB"}
     except Exception as exc:
         answer = {"error": f"{type(exc).__name__}: {exc}"}
     sys.stdout.buffer.write(json.dumps(answer).encode("utf-8"))
