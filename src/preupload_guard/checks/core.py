@@ -29,6 +29,24 @@ RULES = [
         needs_index=True,
     ),
     Rule(
+        id="history-unavailable",
+        family="index",
+        severity=Severity.WARNING,
+        summary="The shared filename ledger could not be read",
+        explanation=(
+            "`history` names a shared ledger by URL: the filenames a team has used, which "
+            "PyPI refuses forever even after deletion. When it cannot be fetched (network "
+            "error, timeout, an HTTP error, more than 32 MiB, not text), deleted filenames "
+            "are checked against the local ledger only, and filename-reused may miss one."
+        ),
+        fix=(
+            "Check the URL and its credentials (a user:token@ part in the URL, never "
+            "printed), and that the server answers with the plain-text ledger; then run "
+            "again."
+        ),
+        needs_index=True,
+    ),
+    Rule(
         id="plugin-error",
         family="internal",
         severity=Severity.ERROR,

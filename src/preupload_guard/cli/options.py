@@ -102,9 +102,10 @@ def add_check_options(
                         "1 GiB); e.g. '300 MiB'")
     limits.add_argument(*names("--project-limit"), dest="project_limit", metavar="SIZE",
                         help="total size limit granted to the project (default 10 GiB)")
-    limits.add_argument(*names("--history"), dest="history", metavar="PATH",
+    limits.add_argument(*names("--history"), dest="history", metavar="PATH|URL",
                         help="the filename ledger (default: a per-index file in the user "
-                        "cache)")
+                        "cache); an http(s) URL is a shared ledger, read only, used beside "
+                        "the local one")
 
     rules = parser.add_argument_group(f"{title}: rules and report" if title
                                       else "rules and report")

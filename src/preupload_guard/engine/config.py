@@ -96,6 +96,24 @@ def _as_list(value: Any, key: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def shared_ledger_url(url: str) -> str:
+    """``history`` as a URL: http(s) with a host, kept as written (it names a file)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"history: expected a file path or an http(s) URL, got "
+                          f"{display_url(url)!r}")
+    return url
+
+
+def display_url(url: str) -> str:
+    """``url`` without its credentials (``user:token@``), for every message and report."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, ""))
+
+
 def _check_url(url: str, what: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -128,10 +146,35 @@ def derive_index_target(
     return IndexTarget(index, None, upload_url, repository)
 
 
+#: What twine answers for these repositories when its default ``~/.pypirc`` does not exist
+#: (``twine.utils.get_config``: DEFAULT_REPOSITORY and TEST_REPOSITORY; tests/test_startup.py
+#: holds them equal to twine's). Importing twine.utils costs ~100 ms (it imports requests),
+#: more than an offline check of a small wheel takes, so the common case is answered here.
+TWINE_DEFAULT_CONFIG_FILE = "~/.pypirc"
+TWINE_DEFAULT_REPOSITORIES = {
+    "pypi": "https://upload.pypi.org/legacy/",
+    "testpypi": "https://test.pypi.org/legacy/",
+}
+
+
+def _twine_default(repository: str, repository_url: str | None, config_file: str) -> str | None:
+    """twine's upload URL for ``repository`` when no ``.pypirc`` can change it, else None
+    (twine must be asked: a URL to validate, a config file to read, an unknown name)."""
+    if repository_url or config_file != TWINE_DEFAULT_CONFIG_FILE:
+        return None
+    if os.path.lexists(os.path.realpath(os.path.expanduser(config_file))):
+        return None
+    return TWINE_DEFAULT_REPOSITORIES.get(repository)
+
+
 def resolve_repository(
     repository: str | None, repository_url: str | None, config_file: str
 ) -> IndexTarget:
     """Resolve the upload target exactly as twine does (``.pypirc``, its defaults)."""
+    default = _twine_default(repository or "pypi", repository_url, config_file)
+    if default is not None:
+        return derive_index_target(default, repository)
+
     from twine import exceptions as twine_exceptions
     from twine import utils as twine_utils
 
@@ -280,7 +323,7 @@ def load_settings(
         repository, repository_url = env_repository, env_repository_url
     else:
         repository, repository_url = table.get("repository"), table.get("repository-url")
-    config_file = str(pick("config-file") or "~/.pypirc")
+    config_file = str(pick("config-file") or TWINE_DEFAULT_CONFIG_FILE)
     index_url = pick("index-url")
     json_api_url = pick("json-api-url")
 
@@ -297,7 +340,15 @@ def load_settings(
     elif repository or repository_url:
         upload_url = resolve_repository(repository, repository_url, config_file).upload_url
 
-    history = rel("history")
+    # ``history`` is a path, or the URL of a shared (read-only) ledger; a shared ledger is
+    # read in addition to the local per-index ledger, which still records this run.
+    history_url = None
+    raw_history = pick("history")
+    if isinstance(raw_history, str) and raw_history.lower().startswith(("http://", "https://")):
+        history_url = shared_ledger_url(raw_history)
+        history = None
+    else:
+        history = rel("history")
     if history is not None and not given("history"):
         key = ledger_key(repository if not repository_url else None, index_url)
         history = _per_index_ledger(history, table, config_file, index_url, key)
@@ -313,6 +364,7 @@ def load_settings(
         upload_limit=upload_limit,
         project_limit=project_limit,
         history=history,
+        history_url=history_url,
         offline=offline,
         select=_as_list(pick("select"), "select"),
         ignore=_as_list(pick("ignore"), "ignore"),

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
+from preupload_guard.engine.config import display_url
 from preupload_guard.engine.plugins import HookResult, PluginManager
 from preupload_guard.engine.policy import Policy, mask, sort_step
 from preupload_guard.index.history import History, HistoryError, default_ledger_path
 from preupload_guard.model.context import Context
 from preupload_guard.model.facts import IndexUnreachable, ProjectState
 from preupload_guard.model.findings import (
+    HISTORY_UNAVAILABLE,
     INDEX_UNREACHABLE,
     PLUGIN_ERROR,
     FileSummary,
@@ -182,6 +184,13 @@ def _load_history(settings: Settings, manager: PluginManager,
                         extra.setdefault(str(item[0]), str(item[1]))
                     else:
                         extra.setdefault(str(item), f"history plugin {result.plugin}")
+    if settings.history_url and context.online:
+        shared, problem = _shared_ledger(settings)
+        if problem is not None:
+            crashes.append(problem)
+        source = f"the shared ledger {display_url(settings.history_url)}"
+        for name in shared:
+            extra.setdefault(name, source)
     # Every filename seen on the index joins the ledger (and is written back).
     for state in context.states.values():
         history.add(f.filename for f in state.files)
@@ -189,6 +198,27 @@ def _load_history(settings: Settings, manager: PluginManager,
     context.history_sources = {**extra, **dict.fromkeys(history.filenames, own)}
     context.history = frozenset(history.filenames | extra.keys())
     return history, crashes
+
+
+def _shared_ledger(settings: Settings) -> tuple[set[str], Finding | None]:
+    """The shared ledger's filenames, or none and the warning saying it could not be used."""
+    from preupload_guard.index.history import fetch_shared_ledger
+    from preupload_guard.index.http import make_session
+
+    assert settings.history_url is not None
+    shown = display_url(settings.history_url)
+    session = make_session(settings.resolved_cache_dir, settings.timeout)
+    try:
+        return fetch_shared_ledger(settings.history_url, session, settings.timeout), None
+    except HistoryError as exc:
+        return set(), Finding(
+            HISTORY_UNAVAILABLE,
+            f"the shared ledger {shown} {exc}; deleted filenames were checked against the "
+            "local ledger only, so filename-reused may miss a filename the team has used",
+            None,
+        )
+    finally:
+        session.close()
 
 
 def _normalize_results(manager: PluginManager, plugin: str, value: Any,

@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 #: How long ``save`` waits for another run holding the ledger's lock.
@@ -220,3 +220,54 @@ else:
 
     def _unlock(fh: IO[bytes]) -> None:
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+#: The largest shared ledger read: a million filenames take ~50 MB; more is not a ledger.
+SHARED_LEDGER_CAP = 32 * 1024 * 1024
+
+#: What a distribution filename ends with; other lines of a shared ledger are ignored, so
+#: an HTML error page served with status 200 cannot inject "filenames".
+_DIST_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".egg", ".exe", ".msi",
+                  ".rpm", ".dmg", ".tar.xz", ".tar")
+
+
+def fetch_shared_ledger(url: str, session: Any, timeout: float,
+                        cap: int = SHARED_LEDGER_CAP) -> set[str]:
+    """The filenames of the shared ledger at ``url`` (read-only; never written back).
+
+    Fetched through the run's HTTP session (retries, the on-disk cache: a ledger served with
+    an ETag is revalidated with a cheap 304). The body is read in chunks up to ``cap``
+    bytes and within ``timeout`` seconds for the whole transfer, so a huge or trickling
+    answer ends as :class:`HistoryError`, as does any failure to reach it; the caller
+    reports that as a warning, never as a pass.
+    """
+    import requests
+
+    deadline = time.monotonic() + timeout
+    try:
+        with session.get(url, timeout=timeout, stream=True,
+                         headers={"Accept": "text/plain, */*;q=0.1"}) as response:
+            if response.status_code != 200:
+                raise HistoryError(f"answered HTTP {response.status_code}")
+            kind = response.headers.get("Content-Type", "text/plain").split(";")[0].strip()
+            # An HTML page (a login form, an error page with status 200) is not a ledger.
+            if kind in ("text/html", "application/xhtml+xml") or not (
+                    kind.startswith("text/") or kind == "application/octet-stream"):
+                raise HistoryError(f"answered {kind!r}, not a plain-text ledger")
+            parts: list[bytes] = []
+            size = 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > cap:
+                    raise HistoryError(f"is larger than {cap // 2**20} MiB")
+                if time.monotonic() > deadline:
+                    raise HistoryError(f"took longer than {timeout:g} s")
+                parts.append(chunk)
+    except requests.RequestException as exc:
+        raise HistoryError(f"cannot be reached ({type(exc).__name__})") from None
+    try:
+        text = b"".join(parts).decode("utf-8")
+    except UnicodeDecodeError:
+        raise HistoryError("is not UTF-8 text") from None
+    return {n for n in parse_ledger(text)
+            if "/" not in n and " " not in n and n.lower().endswith(_DIST_SUFFIXES)}

@@ -44,6 +44,8 @@ class Severity(str, enum.Enum):
 #: asked, and a plugin that failed. Renderers and the engine name them, so they live here.
 INDEX_UNREACHABLE = "index-unreachable"
 PLUGIN_ERROR = "plugin-error"
+#: A shared ledger (``history`` as a URL) that could not be read: a warning.
+HISTORY_UNAVAILABLE = "history-unavailable"
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,8 @@ class Settings:
     upload_limit: int | None = None
     project_limit: int | None = None
     history: Path | None = None
+    #: A shared ledger (``history`` given as an http(s) URL): read-only, unioned in.
+    history_url: str | None = None
     offline: bool = False
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
