@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import socket
 import threading
 import time
 import uuid
@@ -72,6 +73,9 @@ __all__ = ["PROJECT_ACCEPT", "ROOT_ACCEPT", "Index"]
 #: minutes (``max-age``), and a page from before an upload would hide the files just uploaded.
 #: ``max-age=0`` makes the cache revalidate (``If-None-Match``: a cheap 304 when unchanged).
 REVALIDATE = {"Cache-Control": "max-age=0"}
+#: The largest project page or JSON API document read (decoded): PyPI's biggest pages are a
+#: few MiB; a body past this is hostile or not a project page, and is not held in memory.
+MAX_DOCUMENT = 64 * 1024 * 1024
 #: The root list is regex-scanned, and HTML anchors are the most compact form; JSON is
 #: accepted too (``projects[].name``), for indexes that only speak JSON.
 ROOT_ACCEPT = f"{SIMPLE_HTML}, text/html;q=0.9, {SIMPLE_JSON};q=0.5"
@@ -187,6 +191,9 @@ class Index:
         self._bulk_session: requests.Session | None = None
         self._lock = threading.Lock()
         self._slots: dict[str, _Slot] = {}
+        #: ``None`` until the root was asked, then ``False`` (fine) or the error.
+        self._root_checked: IndexUnreachable | bool | None = None
+        self._root_lock = threading.Lock()
         self._names_lock = threading.Lock()
         self._names: NameTable | None = None
         self._names_error: IndexUnreachable | None = None
@@ -274,16 +281,92 @@ class Index:
         response.close()
         return IndexUnreachable(url, text)
 
+    def _body(self, response: requests.Response, url: str,
+              cap: int = MAX_DOCUMENT) -> bytes:
+        """The whole body of a streamed ``response``, within ``cap`` decoded bytes and the
+        timeout for the whole transfer (requests' timeout bounds each socket read only, so a
+        server trickling a byte a second would hold it forever). An aborted body is never
+        complete, so the HTTP cache never stores it."""
+        parts: list[bytes] = []
+        size = 0
+        late = threading.Event()
+
+        def abort() -> None:  # a read blocked on a trickle ends when the socket closes
+            late.set()
+            # close() does not wake a thread blocked in recv(); shutdown() does.
+            with contextlib.suppress(Exception):
+                sock = getattr(getattr(response.raw, "_connection", None), "sock", None)
+                if sock is None:
+                    sock = response.raw._fp.fp.raw._sock  # http.client's socket file
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(Exception):
+                response.raw.close()
+
+        watchdog = threading.Timer(self.timeout, abort)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > cap:
+                    raise IndexUnreachable(
+                        url, f"the answer is larger than {cap // 2**20} MiB (decoded); "
+                        "not a project page")
+                if late.is_set():
+                    break
+                parts.append(chunk)
+        except (requests.RequestException, OSError, ValueError, AttributeError) as exc:
+            if not late.is_set():
+                if isinstance(exc, requests.RequestException):
+                    raise IndexUnreachable(url, _describe(exc, self.timeout)) from None
+                raise IndexUnreachable(url, f"the answer broke off ({exc})") from None
+        finally:
+            watchdog.cancel()
+            response.close()
+        if late.is_set():
+            raise IndexUnreachable(url, f"the answer did not arrive within {self.timeout:g} s")
+        body = b"".join(parts)
+        response._content = body  # type: ignore[attr-defined]  # for the decoders below
+        return body
+
+    def _check_root(self) -> None:
+        """A 404 for a project means "new project" only if the index itself exists: asked
+        once per run (a HEAD of the root, cheap even on PyPI), so that a wrong index URL is
+        reported as such instead of making every project look new."""
+        with self._root_lock:
+            if self._root_checked is not None:
+                error = self._root_checked or None
+            else:
+                error = None
+                try:
+                    head = self._session.head(self.index_url, timeout=self.timeout,
+                                              allow_redirects=True,
+                                              headers={"Accept": PROJECT_ACCEPT})
+                    head.close()
+                    if head.status_code in (404, 410):
+                        error = IndexUnreachable(
+                            self.index_url,
+                            f"HTTP {head.status_code} for the index root too: this is not a "
+                            "package index (check --index-url / the repository URL)")
+                except requests.RequestException as exc:
+                    error = IndexUnreachable(self.index_url, _describe(exc, self.timeout))
+                self._root_checked = error or False
+        if isinstance(error, IndexUnreachable):
+            raise IndexUnreachable(error.url, error.reason)
+
     def _fetch_project(self, canonical: str) -> ProjectState:
         url = self.project_url(canonical)
-        response = self._get(self._session, url, PROJECT_ACCEPT, headers=REVALIDATE)
+        response = self._get(self._session, url, PROJECT_ACCEPT, headers=REVALIDATE,
+                             stream=True)
         if response.status_code == 404:
             response.close()
+            self._check_root()
             return ProjectState(name=canonical, exists=False, url=url)
         if response.status_code != 200:
             raise self._fail_status(response, url)
         final_url = response.url or url
         media = media_type(response)
+        self._body(response, url)
         # The content type is dispatched here rather than by ``ProjectPage.from_response``:
         # HTML pages need their raw link attributes too, and are decoded as UTF-8 by us.
         try:
@@ -318,7 +401,8 @@ class Index:
     def _fetch_json_api(self, canonical: str) -> ApiProject | None:
         assert self.json_api_url is not None
         url = self.json_api_url + quote(canonical) + "/json"
-        response = self._get(self._session, url, "application/json", headers=REVALIDATE)
+        response = self._get(self._session, url, "application/json", headers=REVALIDATE,
+                             stream=True)
         if response.status_code == 404:
             # Normal: Warehouse answers 404 for a project without any visible release.
             response.close()
@@ -329,6 +413,7 @@ class Index:
         if not is_json_type(media):
             response.close()
             raise IndexUnreachable(url, f"unexpected content type {media or 'none'!r}")
+        self._body(response, url)
         try:
             return parse_json_api(self._json_body(response, url))
         except BadShape as exc:

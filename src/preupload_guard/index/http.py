@@ -43,6 +43,9 @@ USER_AGENT = f"preupload-guard/{__version__}"
 #: Statuses worth one more try: rate limiting and the CDN/origin hiccups of a busy index.
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
+#: Redirects followed per request (requests' default is 30); a loop ends here.
+MAX_REDIRECTS = 10
+
 #: The longest ``Retry-After`` we honour. A server asking for an hour would otherwise stall
 #: the whole run; past this we give up and report the index as unreachable.
 MAX_RETRY_AFTER = 5.0
@@ -121,6 +124,7 @@ def make_session(
     do not pass their own. ``headers`` are added to the session's default headers.
     """
     session = requests.Session()
+    session.max_redirects = MAX_REDIRECTS
     session.headers["User-Agent"] = USER_AGENT
     if headers:
         session.headers.update(headers)

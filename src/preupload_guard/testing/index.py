@@ -66,10 +66,31 @@ FailMode = str
 ``"malformed"`` (200, JSON content type, body that is not JSON), ``"wrong-shape"`` (200, valid
 JSON that is a list instead of an object), ``"content-type"`` (200 ``text/plain``), ``"slow"``
 (sleep ``slow_seconds``, then answer normally), ``"flaky"`` (503 on the first request for
-each path, normal afterwards: exercises retries)."""
+each path, normal afterwards: exercises retries).
+
+Hostile servers, for proving the client's bounds: ``"hang"`` (accepts, never answers),
+``"trickle"`` (200 headers, then one byte every 0.2 s, for ever: slowloris), ``"huge"``
+(200 with a 2 GB body, generated as it is sent), ``"gzip-bomb"`` (``Content-Encoding:
+gzip`` whose body inflates to 4 GiB of zeros), ``"redirect-loop"`` (a 302 to itself),
+``"429"`` with ``Retry-After: 1`` (any status as text gets that header when it is 429)."""
 
 
 _FAIL_MODES = frozenset({"malformed", "wrong-shape", "content-type", "slow", "flaky"})
+#: Fail modes answered by the handler itself, as a stream (see :data:`FailMode`).
+_STREAM_MODES = frozenset({"hang", "trickle", "huge", "gzip-bomb", "redirect-loop"})
+
+
+def _gzip_zeros(total: int) -> Iterator[bytes]:
+    """A gzip stream of ``total`` zeros, made of one repeated full-flush deflate block."""
+    import zlib
+
+    yield b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    comp.compress(bytes(1 << 20))
+    comp.flush(zlib.Z_FULL_FLUSH)
+    block = comp.compress(bytes(1 << 20)) + comp.flush(zlib.Z_FULL_FLUSH)
+    for _ in range(total >> 20):
+        yield block
 
 
 def _utc(dt: datetime) -> datetime:
@@ -228,7 +249,7 @@ class IndexScenario:
             for f in project.files:
                 _ = f.effective_version
         for mode in self.fail.values():
-            if not (mode.isdigit() or mode in _FAIL_MODES):
+            if not (mode.isdigit() or mode in _FAIL_MODES or mode in _STREAM_MODES):
                 raise ValueError(f"unknown fail mode {mode!r}; see preupload_guard.testing")
 
 
@@ -263,6 +284,8 @@ class FixtureIndex:
         self._stopping = threading.Event()
         self._flaky_seen: set[str] = set()
         self.requests: list[tuple[str, str | None]] = []
+        #: Paths asked with HEAD (the client's root probe), apart from ``requests``.
+        self.heads: list[str] = []
         self.request_headers: list[dict[str, str]] = []
         self.statuses: list[tuple[str, int]] = []
         self._server: ThreadingHTTPServer | None = None
@@ -349,6 +372,7 @@ class FixtureIndex:
             self.requests.clear()
             self.request_headers.clear()
             self.statuses.clear()
+            self.heads.clear()
 
     def _record(self, path: str, headers: dict[str, str]) -> IndexScenario:
         with self._lock:
@@ -444,13 +468,71 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default per-request stderr line; requests are recorded instead."""
 
+    head = False
+
     def do_GET(self) -> None:
         fixture = self.server.fixture
         path = urlsplit(self.path).path
         accept = self.headers.get("Accept")
         scenario = fixture._record(path, dict(self.headers.items()))
+        mode = _fail_mode(scenario, path)
+        if mode in _STREAM_MODES:
+            self._hostile(str(mode), path)
+            return
         answer = fixture._answer(scenario, path, accept)
         self._send(scenario, path, answer)
+
+    def _hostile(self, mode: str, path: str) -> None:
+        """The streaming fail modes; each ends when the client hangs up (or the server
+        stops)."""
+        stop = self.server.fixture._stopping
+        self.close_connection = True
+        try:
+            if mode == "hang":
+                stop.wait(120)
+                return
+            if mode == "redirect-loop":
+                self.send_response(302)
+                self.send_header("Location", path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", SIMPLE_JSON)
+            if mode == "trickle":
+                self.send_header("Content-Length", str(10**9))
+                self.end_headers()
+                while not stop.wait(0.2):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+            elif mode == "huge":
+                self.send_header("Content-Length", str(2 * 10**9))
+                self.end_headers()
+                chunk = b" " * (1 << 20)
+                for _ in range(2 * 10**9 // len(chunk)):
+                    if stop.is_set():
+                        return
+                    self.wfile.write(chunk)
+            else:  # gzip-bomb
+                self.send_header("Content-Encoding", "gzip")
+                self.end_headers()
+                for block in _gzip_zeros(4 << 30):
+                    if stop.is_set():
+                        return
+                    self.wfile.write(block)
+        except (ConnectionError, TimeoutError, OSError):
+            return
+
+    def do_HEAD(self) -> None:
+        """As GET without the body (the client probes the root with it). HEADs are kept in
+        ``heads``, not in ``requests``, so request counts stay counts of GETs."""
+        fixture = self.server.fixture
+        path = urlsplit(self.path).path
+        with fixture._lock:
+            fixture.heads.append(path)
+            scenario = fixture._scenario
+        self.head = True
+        self._send(scenario, path, fixture._answer(scenario, path, self.headers.get("Accept")))
 
     def _send(self, scenario: IndexScenario, path: str, answer: _Answer) -> None:
         status, body = answer.status, answer.body
@@ -481,14 +563,15 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 200:
             # Warehouse's serial header; mirrors (bandersnatch) refuse pages without it.
             headers.append(("X-PyPI-Last-Serial", "1"))
-        self.server.fixture._record_status(path, status)
+        if not self.head:
+            self.server.fixture._record_status(path, status)
         try:
             self.send_response(status)
             for key, value in headers:
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if body:
+            if body and not self.head:
                 self.wfile.write(body)
         except (ConnectionError, TimeoutError):
             self.close_connection = True
@@ -507,7 +590,8 @@ def _fail_mode(scenario: IndexScenario, path: str) -> FailMode | None:
 def _failure(mode: FailMode, path: str) -> _Answer:
     json_type = SIMPLE_JSON if path.startswith("/simple/") else "application/json"
     if mode.isdigit():
-        return _Answer(int(mode), b"", "text/plain", validators=False)
+        after = (("Retry-After", "1"),) if mode == "429" else ()
+        return _Answer(int(mode), b"", "text/plain", after, validators=False)
     if mode == "malformed":
         body = b'{"meta": {"api-version": "1.4"}, "files": ['
         return _Answer(200, body, json_type, validators=False)
