@@ -83,7 +83,8 @@ def pin() -> None:
                 picked.append(wheel)
         # Some proxies answer with relative URLs: resolve them against the document's.
         base = f"https://pypi.org/pypi/{project}/json"
-        files += [{"url": urllib.parse.urljoin(base, u["url"]), "filename": u["filename"], "size": u["size"],
+        files += [{"url": urllib.parse.urljoin(base, u["url"]), "filename": u["filename"],
+                   "size": u["size"],
                    "sha256": u["digests"]["sha256"]} for u in picked]
     PINS.write_text(json.dumps(files, indent=1) + "\n")
     total = sum(f["size"] for f in files)
@@ -224,9 +225,9 @@ def main() -> None:
     print(f"(a) check          {span(a)} s   peak RSS {rss['a'] / 2**20:.0f} MiB")
     print(f"(a+) with plugins  {span(ap)} s   peak RSS {rss['a+'] / 2**20:.0f} MiB")
     print(f"(b) twine check    {span(b)} s   peak RSS {rss['b'] / 2**20:.0f} MiB")
-    print(f"(a)/(c)  {span([x / y for x, y in zip(a, c)])}   target <= 1.5")
-    print(f"(a+)/(c) {span([x / y for x, y in zip(ap, c)])}   target <= 1.8")
-    print(f"(b)/(a)  {span([x / y for x, y in zip(b, a)])}   target >= 5")
+    print(f"(a)/(c)  {span([x / y for x, y in zip(a, c, strict=True)])}   target <= 1.5")
+    print(f"(a+)/(c) {span([x / y for x, y in zip(ap, c, strict=True)])}   target <= 1.8")
+    print(f"(b)/(a)  {span([x / y for x, y in zip(b, a, strict=True)])}   target >= 5")
     helps = [child(["preupload-guard", "--help"])[0] for _ in range(10)]
     print(f"preupload-guard --help: best {min(helps) * 1000:.0f} ms   target <= 150")
     if not args.no_names:
