@@ -30,6 +30,7 @@ from preupload_guard.model.settings import (
     Settings,
     format_size,
     parse_size,
+    scrub_credentials,  # noqa: F401  (re-exported)
 )
 
 # Keys accepted in [tool.preupload-guard]; the command line uses the same names.

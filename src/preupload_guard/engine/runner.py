@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.utils import canonicalize_name
 
-from preupload_guard.engine.config import display_url
+from preupload_guard.engine.config import display_url, scrub_credentials
 from preupload_guard.engine.plugins import HookResult, PluginManager
 from preupload_guard.engine.policy import Policy, mask, sort_step
 from preupload_guard.index.history import History, HistoryError, default_ledger_path
@@ -373,6 +373,11 @@ def run_checks(
     ))
 
     skipped = _skipped(settings, context, manager.rules, policy, skips)
+    # Credentials in a URL (an index or ledger URL with user:token@) never reach a report:
+    # whatever a check or the index client wrote, the finished report is scrubbed once.
+    resolved = [replace(f, message=scrub_credentials(f.message),
+                        hint=scrub_credentials(f.hint) if f.hint else f.hint) for f in resolved]
+    skipped = [replace(s, reason=scrub_credentials(s.reason)) for s in skipped]
     return Report(
         files=[
             FileSummary(a.filename, str(a.path), a.size, a.sha256, a.blake2_256, a.project,
@@ -382,7 +387,8 @@ def run_checks(
         findings=resolved,
         skipped=skipped,
         rules=dict(manager.rules),
-        index_url=None if settings.offline else settings.index_url,
+        index_url=None if settings.offline or not settings.index_url
+        else display_url(settings.index_url),
         on_index=frozenset(
             a.filename for a in artifacts
             if (state := context.states.get(canonicalize_name(a.project or ""))) is not None

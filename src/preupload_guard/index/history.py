@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from preupload_guard.model.settings import scrub_credentials
+
 #: How long ``save`` waits for another run holding the ledger's lock.
 LOCK_TIMEOUT = 10.0
 #: Temp files of killed writers (``.<name>.*.tmp``) older than this go at the next save.
@@ -124,7 +126,8 @@ class History:
         return True
 
     def _write(self, filenames: set[str]) -> None:
-        header = HEADER.format(index=f" for {self.index_url}" if self.index_url else "")
+        shown = scrub_credentials(self.index_url) if self.index_url else ""
+        header = HEADER.format(index=f" for {shown}" if shown else "")
         body = "".join(f"{name}\n" for name in sorted(filenames))
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
                                    dir=self.path.parent)

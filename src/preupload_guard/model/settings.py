@@ -144,3 +144,12 @@ class Settings:
     def plugin_config(self, name: str) -> Mapping[str, Any]:
         """Settings of ``[tool.preupload-guard.plugins.NAME]`` for a plugin."""
         return self.plugin_settings.get(name, {})
+
+
+_CREDENTIALS_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]+@")
+
+
+def scrub_credentials(text: str) -> str:
+    """``text`` with the ``user:password@`` part of every URL in it replaced by ``***@``:
+    an index or ledger URL may carry a token, and no report, ledger or log may."""
+    return _CREDENTIALS_RE.sub(r"\1***@", text)
