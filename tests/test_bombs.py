@@ -2,7 +2,8 @@
 
 Why: every hostile file must end in bounded time and memory with the right finding, never a
 crash. Each case runs ``preupload-guard check --offline --format json`` in a child process with
-RLIMIT_AS = 2 GiB; peak RSS (ru_maxrss via os.wait4) must stay <= 300 MB and the wall clock
+RLIMIT_AS = 2 GiB; its own peak RSS (``run_measured``, which does not count the pytest
+worker's own memory the way a bare ``os.wait4`` would) must stay <= 300 MB and the wall clock
 <= 60 s (most take < 5 s). Files are generated cheaply: repeated deflate/gzip blocks of zeros,
 crafted headers, never anything extracted to disk.
 """
@@ -12,13 +13,10 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import os
-import resource
 import struct
 import subprocess
 import sys
 import tarfile
-import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -26,36 +24,25 @@ from pathlib import Path
 import pytest
 
 from preupload_guard.testing.dists import make_sdist, make_wheel
+from preupload_guard.testing.measure import run_measured
 
 RSS_BOUND = 300 * 1024 * 1024
 WALL_BOUND = 60.0
 ADDRESS_SPACE = 2 * 1024**3
 
 
-def _limit() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
-
-
 def run_capped(path: Path, label: str) -> tuple[int, list[str], str]:
-    """Run the CLI on ``path`` under the caps; return exit code, rule ids and stderr."""
+    """Run the CLI on ``path`` under the caps; return exit code, rules and stderr."""
     argv = [sys.executable, "-m", "preupload_guard", "check", "--offline", "--format", "json",
             str(path)]
     out_path, err_path = path.with_suffix(".out"), path.with_suffix(".err")
-    start = time.monotonic()
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, preexec_fn=_limit)
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() - start > WALL_BOUND:
-            proc.kill()
-            os.wait4(proc.pid, 0)
+        try:
+            run = run_measured(argv, stdout=out, stderr=err, address_space=ADDRESS_SPACE,
+                               timeout=WALL_BOUND)
+        except subprocess.TimeoutExpired:
             pytest.fail(f"{label}: more than {WALL_BOUND} s")
-        time.sleep(0.05)
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
-    elapsed = time.monotonic() - start
-    rss = usage.ru_maxrss * 1024
+    code, elapsed, rss = run.returncode, run.seconds, run.peak_rss
     stderr = err_path.read_text("utf-8", "replace")
     assert "Traceback" not in stderr, stderr
     rules: list[str] = []

@@ -5,7 +5,7 @@ trickles a byte at a time, a 2 GB body, a gzip body inflating to 4 GiB, a redire
 429 with Retry-After, wrong content types, invalid JSON, 404 for everything, TLS errors);
 the real CLI checks a wheel against it in a child process. Each run must exit 1 with
 ``index-unreachable`` and a report that is not ok, within the run's timeout plus the retries'
-slack, with peak RSS of the child ≤ 300 MB. Never a pass.
+slack, with the child's own peak RSS (``run_measured``) ≤ 300 MB. Never a pass.
 """
 
 from __future__ import annotations
@@ -16,13 +16,18 @@ import shutil
 import ssl
 import subprocess
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from preupload_guard.testing import FixtureIndex, FixtureProject, IndexScenario, make_wheel
+from preupload_guard.testing import (
+    FixtureIndex,
+    FixtureProject,
+    IndexScenario,
+    make_wheel,
+    run_measured,
+)
 
 from test_cli import COMMAND
 
@@ -36,27 +41,20 @@ def run_child(wheel: Path, index_url: str, tmp_path: Path) -> tuple[int, dict, f
     env = {**os.environ, "PREUPLOAD_GUARD_CACHE_DIR": str(tmp_path / "cache"),
            "PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD": "1"}
     out = tmp_path / "out.json"
-    start = time.monotonic()
-    with out.open("wb") as fh:
-        proc = subprocess.Popen(
-            [COMMAND, "check", str(wheel), "--index-url", index_url, "--timeout",
-             str(TIMEOUT), "--format", "json", "--history", str(tmp_path / "ledger")],
-            stdout=fh, stderr=subprocess.PIPE, env=env)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > 120:
-                proc.kill()
-                pytest.fail("the check did not end within 120 s")
-            time.sleep(0.02)
-    elapsed = time.monotonic() - start
-    assert proc.stderr is not None
-    stderr = proc.stderr.read().decode("utf-8", "replace")
+    err = tmp_path / "err.txt"
+    with out.open("wb") as fh, err.open("wb") as errors:
+        try:
+            run = run_measured(
+                [COMMAND, "check", str(wheel), "--index-url", index_url, "--timeout",
+                 str(TIMEOUT), "--format", "json", "--history", str(tmp_path / "ledger")],
+                stdout=fh, stderr=errors, env=env, timeout=120)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the check did not end within 120 s")
+    stderr = err.read_text("utf-8", "replace")
     assert "Traceback" not in stderr, stderr
-    code = os.waitstatus_to_exitcode(status)
+    code = run.returncode
     report = json.loads(out.read_bytes()) if code in (0, 1) else {}
-    return code, report, elapsed, usage.ru_maxrss * 1024
+    return code, report, run.seconds, run.peak_rss
 
 
 FAULTS = ["hang", "trickle", "huge", "gzip-bomb", "redirect-loop", "429", "500",

@@ -288,3 +288,48 @@ def test_tar_member_streams_never_read_past_the_listed_size(tmp_path: Path) -> N
             tf.addfile(info, io.BytesIO(data))
     got = {m.name: s.read() for m, s in ArchiveReader(path, "tar").iter_streams(lambda m: True)}
     assert got == {"x-1.0/a": b"a" * 10, "x-1.0/b": b"b" * 20}
+
+
+# --- run_measured: a child's own peak RSS, not the caller's -----------------------------------
+
+_MIB = 2**20
+
+
+def _allocate(mib: int) -> list[str]:
+    """A command that touches ``mib`` MiB and exits 0."""
+    return [sys.executable, "-c",
+            f"b = bytearray({mib} * 2**20)\nfor i in range(0, len(b), 4096): b[i] = 1"]
+
+
+def test_run_measured_does_not_count_the_callers_memory() -> None:
+    from preupload_guard.testing import run_measured
+
+    ballast = bytearray(400 * _MIB)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    small = run_measured([sys.executable, "-c", "pass"], timeout=60)
+    assert small.returncode == 0
+    assert small.peak_rss < 100 * _MIB, small
+    big = run_measured(_allocate(200), timeout=60)
+    assert big.returncode == 0
+    assert 200 * _MIB <= big.peak_rss < 300 * _MIB, big
+    del ballast
+
+
+def test_run_measured_caps_the_address_space_and_reports_the_exit_code(tmp_path: Path) -> None:
+    from preupload_guard.testing import run_measured
+
+    err = tmp_path / "err"
+    with err.open("wb") as fh:
+        run = run_measured(_allocate(600), stderr=fh, address_space=512 * _MIB, timeout=60)
+    assert run.returncode == 1 and "MemoryError" in err.read_text(), run
+    assert run_measured([sys.executable, "-c", "raise SystemExit(7)"]).returncode == 7
+    killed = run_measured([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), 9)"])
+    assert killed.returncode == -9
+
+
+def test_run_measured_kills_the_whole_group_on_timeout() -> None:
+    from preupload_guard.testing import run_measured
+
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_measured([sys.executable, "-c", "import time; time.sleep(60)"], timeout=1)

@@ -1,6 +1,6 @@
 """The testing kit: build distributions, serve a package index, run the checks.
 
-For preupload-guard's own tests and for plugin authors. Three parts, each usable without
+For preupload-guard's own tests and for plugin authors. Four parts, each usable without
 pytest:
 
 * :mod:`.dists`: real wheels and sdists, valid by default, broken on request
@@ -8,7 +8,9 @@ pytest:
 * :mod:`.index`: :class:`FixtureIndex`, a real HTTP package index on 127.0.0.1 serving a
   chosen state (:class:`IndexScenario` of :class:`FixtureProject` and :class:`FixtureFile`);
 * :mod:`.run`: :func:`run_check`, the checks with plugins passed as objects and the config
-  table passed as a dict, returning a :class:`CheckRun`.
+  table passed as a dict, returning a :class:`CheckRun`;
+* :mod:`.measure`: :func:`run_measured`, a command's own peak RSS and time under an optional
+  address-space cap (for bounds on hostile input).
 
 Under pytest, :mod:`.plugin` (registered through the ``pytest11`` entry point) wraps them in
 the fixtures ``guard_dists``, ``guard_index`` and ``guard_check``. See docs/plugins.md.
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
         IndexScenario,
         iter_fixture_names,
     )
+    from preupload_guard.testing.measure import Measured, run_measured
     from preupload_guard.testing.run import CheckRun, run_check
 
 _WHERE = {
@@ -63,6 +66,8 @@ _WHERE = {
     "iter_fixture_names": "index",
     "CheckRun": "run",
     "run_check": "run",
+    "Measured": "measure",
+    "run_measured": "measure",
 }
 
 __all__ = [
@@ -73,6 +78,7 @@ __all__ = [
     "FixtureIndex",
     "FixtureProject",
     "IndexScenario",
+    "Measured",
     "iter_fixture_names",
     "make_sdist",
     "make_wheel",
@@ -80,6 +86,7 @@ __all__ = [
     "make_zip_sdist",
     "metadata_text",
     "run_check",
+    "run_measured",
     "sized_file",
     "truncated",
     "wheel_filename",
