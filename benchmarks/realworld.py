@@ -18,8 +18,8 @@ hits every contender alike):
        pool as wide as (a)'s (``os.cpu_count()``).
 
 It prints (a)/(c), (a+)/(c) and (b)/(a) with min-max over the repeats and each child's
-peak RSS (``os.wait4``); then ``--help`` (best of 10) and a new project name checked cold
-and warm against a local fixture index holding ~930k names.
+own peak RSS (through ``run_measured``); then ``--help`` (best of 10) and a new project name
+checked cold and warm against a local fixture index holding ~930k names.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from preupload_guard.testing.measure import run_measured
 
 HERE = Path(__file__).parent
 PINS = HERE / "realworld-files.json"
@@ -120,12 +122,21 @@ def fetch(cache: Path, quick: bool) -> list[Path]:
 
 
 def child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS (bytes) and exit status of one child run."""
+    """Wall seconds, the child's own peak RSS (bytes) and exit status of one child run.
+
+    ``run_measured`` starts it from a small launcher: a bare ``os.wait4`` would report at
+    least this script's own peak RSS, which exec carries over into the child's figure.
+    """
+    run = run_measured(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env={**os.environ, **(env or {})})
+    return run.seconds, run.peak_rss, run.returncode
+
+
+def startup(argv: list[str]) -> float:
+    """Wall seconds of one direct child run (no launcher), for start-up timing."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, **(env or {})})
-    _, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
 
 
 def floor(paths: list[Path], width: int) -> float:
@@ -228,7 +239,7 @@ def main() -> None:
     print(f"(a)/(c)  {span([x / y for x, y in zip(a, c, strict=True)])}   target <= 1.5")
     print(f"(a+)/(c) {span([x / y for x, y in zip(ap, c, strict=True)])}   target <= 1.8")
     print(f"(b)/(a)  {span([x / y for x, y in zip(b, a, strict=True)])}   target >= 5")
-    helps = [child(["preupload-guard", "--help"])[0] for _ in range(10)]
+    helps = [startup(["preupload-guard", "--help"]) for _ in range(10)]
     print(f"preupload-guard --help: best {min(helps) * 1000:.0f} ms   target <= 150")
     if not args.no_names:
         with tempfile.TemporaryDirectory() as tmp:
