@@ -808,3 +808,22 @@ def test_a_non_utf8_unicode_path_extra_answers_none_on_every_python(tmp_path: Pa
             zf.writestr(info, data)
     finding = only(path, "invalid-archive")
     assert "0x7075" in finding.message and finding.message.endswith("None")
+
+
+def test_the_scanner_suffix_is_pathlibs() -> None:
+    """posix_suffix (the fast path on every member name) answers as PurePosixPath.suffix."""
+    from pathlib import PurePosixPath
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from preupload_guard.checks.archives.token_scan import posix_suffix
+
+    @settings(max_examples=3000, deadline=None)
+    @given(st.text(alphabet="ab./Py\x00é", max_size=14))
+    def same(name: str) -> None:
+        assert posix_suffix(name) == PurePosixPath(name).suffix, name
+
+    same()
+    for name in ["a/b.py", "a/.py", "a/b.py/", "a/b.py.", "a//b.PY", "./x.pye", "x", ""]:
+        assert posix_suffix(name) == PurePosixPath(name).suffix, name

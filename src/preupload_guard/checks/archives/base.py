@@ -6,18 +6,20 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
-from preupload_guard.checks.archives.token_scan import PYPI_TOKEN_MESSAGE, find_pypi_token
+from preupload_guard.checks.archives.token_scan import (
+    PYPI_TOKEN_MESSAGE,
+    find_pypi_token,
+    is_scanned_member,
+)
 from preupload_guard.checks.archives.vocabulary import (
     INVALID,
     PYARMOR_MARKERS,
     PYARMOR_MESSAGE,
     SCAN_MAX_FILE_SIZE,
-    SCAN_SUFFIXES,
     SOURCEDEFENDER_MARKERS,
     SOURCEDEFENDER_MESSAGE,
     STEP_PKG_INFO,
@@ -58,7 +60,7 @@ def examples(items: list[str] | set[str], limit: int = 3) -> str:
 
 def _is_scanned(member_name: str) -> bool:
     """The YARA scan's choice: the last suffix is .py or .pye, in any case."""
-    return PurePosixPath(member_name).suffix.lower() in SCAN_SUFFIXES
+    return is_scanned_member(member_name)
 
 
 def _match_pyarmor(data: bytes) -> tuple[bytes, str] | None:

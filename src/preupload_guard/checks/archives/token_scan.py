@@ -65,7 +65,21 @@ def is_scanned_member(member_name: str, size: int | None = None) -> bool:
     """The scanner's choice of members: last suffix ``.py``/``.pye`` (any case), ≤ 5 MiB."""
     if size is not None and size > SCAN_MAX_FILE_SIZE:
         return False
-    return PurePosixPath(member_name).suffix.lower() in SCAN_SUFFIXES
+    return posix_suffix(member_name).lower() in SCAN_SUFFIXES
+
+
+def posix_suffix(name: str) -> str:
+    """``PurePosixPath(name).suffix``, without building a path for the usual member name.
+
+    Called for every member of every archive (tens of thousands in an sdist), where pathlib
+    cost more than the rest of the name checks together. Names pathlib would normalize
+    (``//``, ``/./``, a trailing ``/`` or ``.``) take pathlib's own answer.
+    """
+    if "//" in name or "/." in name or name.endswith(("/", ".")) or name.startswith("."):
+        return PurePosixPath(name).suffix
+    last = name[name.rfind("/") + 1:]
+    dot = last.rfind(".")
+    return last[dot:] if dot > 0 else ""
 
 
 def find_pypi_token(member_name: str, content: bytes) -> TokenMatch | None:
