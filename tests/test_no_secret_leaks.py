@@ -19,7 +19,13 @@ from urllib.parse import quote
 
 import pytest
 
-from preupload_guard.testing import FixtureIndex, FixtureProject, IndexScenario, make_wheel
+from preupload_guard.testing import (
+    FixtureFile,
+    FixtureIndex,
+    FixtureProject,
+    IndexScenario,
+    make_wheel,
+)
 
 from test_cli import COMMAND
 from test_credentials import mint
@@ -157,4 +163,25 @@ def test_the_module_entry_point_too(place, token: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "preupload_guard", "check", "dist",
                            "--offline", "--format", "github"], cwd=tmp_path, env=env,
                           capture_output=True, timeout=120)
+    assert_clean(token, proc, tmp_path)
+
+
+@pytest.mark.parametrize("kind", ["dist", "version"])
+def test_the_pre_commit_hooks(kind: str, place, token: str) -> None:
+    """``hook dist`` and ``hook version`` on a release branch (as pre-push names it), asking
+    an index whose URL carries the token."""
+    tmp_path, env = place
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "tinyproj"\nversion = "2.0"\n')
+    env = {**env, "PRE_COMMIT_LOCAL_BRANCH": "release/2.0",
+           "PRE_COMMIT_REMOTE_BRANCH": "release/2.0"}
+    released = FixtureProject("tinyproj", [FixtureFile("tinyproj-2.0.tar.gz")])
+    with FixtureIndex(IndexScenario(projects=[released])) as index:
+        proc = run(env, tmp_path, "hook", kind, "--index-url",
+                   credentialed(index.simple_url, token), "--format", "json")
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert b"not a release branch" not in proc.stdout + proc.stderr  # it did check
+    # dist/ holds the wheel with the token; version finds 2.0 already released.
+    expected = b"secrets/token" if kind == "dist" else b"version-exists"
+    assert expected in proc.stdout, proc.stdout[-2000:]
     assert_clean(token, proc, tmp_path)
