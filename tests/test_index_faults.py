@@ -76,6 +76,28 @@ def test_a_faulty_project_page_is_index_unreachable(fault: str, tmp_path: Path) 
     assert rss <= RSS, rss
 
 
+
+@pytest.mark.parametrize("fault", ["hang", "trickle", "huge", "gzip-bomb", "500", "content-type"])
+def test_a_faulty_project_list_is_index_unreachable(fault: str, tmp_path: Path) -> None:
+    """A new project needs the whole project list (similar names): a list that never ends,
+    trickles or is absurdly big is stopped too (at 4 timeouts for the whole transfer and
+    256 MiB decoded), never read for ever or held in memory."""
+    wheel = make_wheel(tmp_path, name="brand-new-thing")
+    scenario = IndexScenario(projects=[FixtureProject("tinyproj")], fail={"/simple/$": fault})
+    with FixtureIndex(scenario) as index:
+        code, report, elapsed, rss = run_child(wheel, index.simple_url, tmp_path)
+        assert "/simple/brand-new-thing/" in [path for path, _ in index.requests]
+    print(f"\nproject list {fault}: {elapsed:.2f} s, peak RSS {rss / 2**20:.0f} MiB")
+    messages = [f["message"] for f in report["findings"] if f["rule"] == "index-unreachable"]
+    assert code == 1 and not report["ok"], report
+    assert messages and "/simple/" in messages[0], report
+    why = {"hang": "no answer within 2 s", "trickle": "did not arrive within 8 s",
+           "huge": "larger than 256 MiB", "gzip-bomb": "larger than 256 MiB",
+           "500": "HTTP 500", "content-type": "unexpected content type"}[fault]
+    assert why in messages[0], messages
+    assert elapsed < WALL, elapsed
+    assert rss <= RSS, rss
+
 def test_404_for_everything_is_not_every_project_new(tmp_path: Path) -> None:
     """A wrong index URL answers 404 for the project and for the root: said so."""
     wheel = make_wheel(tmp_path)

@@ -76,6 +76,12 @@ REVALIDATE = {"Cache-Control": "max-age=0"}
 #: The largest project page or JSON API document read (decoded): PyPI's biggest pages are a
 #: few MiB; a body past this is hostile or not a project page, and is not held in memory.
 MAX_DOCUMENT = 64 * 1024 * 1024
+#: The largest project-name list read (decoded). PyPI's is ~40 MB of HTML; past this an
+#: answer is hostile, and stopping there also bounds the reduced list kept in memory.
+MAX_NAME_LIST = 256 * 1024 * 1024
+#: The name list may take this many times the timeout as a whole (a project page gets one
+#: timeout): ~40 MB is more than a page, but a trickling server must still end.
+NAME_LIST_TIMEOUTS = 4
 #: The root list is regex-scanned, and HTML anchors are the most compact form; JSON is
 #: accepted too (``projects[].name``), for indexes that only speak JSON.
 ROOT_ACCEPT = f"{SIMPLE_HTML}, text/html;q=0.9, {SIMPLE_JSON};q=0.5"
@@ -284,10 +290,20 @@ class Index:
     def _body(self, response: requests.Response, url: str,
               cap: int = MAX_DOCUMENT) -> bytes:
         """The whole body of a streamed ``response``, within ``cap`` decoded bytes and the
-        timeout for the whole transfer (requests' timeout bounds each socket read only, so a
-        server trickling a byte a second would hold it forever). An aborted body is never
-        complete, so the HTTP cache never stores it."""
-        parts: list[bytes] = []
+        timeout for the whole transfer. An aborted body is never complete, so the HTTP cache
+        never stores it."""
+        parts = list(self._bounded_chunks(response, url, 64 * 1024, cap, self.timeout,
+                                          "not a project page"))
+        body = b"".join(parts)
+        response._content = body  # type: ignore[attr-defined]  # for the decoders below
+        return body
+
+    def _bounded_chunks(self, response: requests.Response, url: str, chunk_size: int,
+                        cap: int, seconds: float, what: str) -> Iterator[bytes]:
+        """The decoded chunks of a streamed ``response``, stopped past ``cap`` bytes or
+        ``seconds`` for the whole transfer (requests' timeout bounds each socket read only,
+        so a server trickling a byte a second would hold it forever). Every way it can end
+        early is an :class:`IndexUnreachable`; the response is closed either way."""
         size = 0
         late = threading.Event()
 
@@ -302,19 +318,18 @@ class Index:
             with contextlib.suppress(Exception):
                 response.raw.close()
 
-        watchdog = threading.Timer(self.timeout, abort)
+        watchdog = threading.Timer(seconds, abort)
         watchdog.daemon = True
         watchdog.start()
         try:
-            for chunk in response.iter_content(64 * 1024):
+            for chunk in response.iter_content(chunk_size):
                 size += len(chunk)
                 if size > cap:
                     raise IndexUnreachable(
-                        url, f"the answer is larger than {cap // 2**20} MiB (decoded); "
-                        "not a project page")
+                        url, f"the answer is larger than {cap // 2**20} MiB (decoded); {what}")
                 if late.is_set():
                     break
-                parts.append(chunk)
+                yield chunk
         except (requests.RequestException, OSError, ValueError, AttributeError) as exc:
             if not late.is_set():
                 if isinstance(exc, requests.RequestException):
@@ -324,10 +339,7 @@ class Index:
             watchdog.cancel()
             response.close()
         if late.is_set():
-            raise IndexUnreachable(url, f"the answer did not arrive within {self.timeout:g} s")
-        body = b"".join(parts)
-        response._content = body  # type: ignore[attr-defined]  # for the decoders below
-        return body
+            raise IndexUnreachable(url, f"the answer did not arrive within {seconds:g} s")
 
     def _check_root(self) -> None:
         """A 404 for a project means "new project" only if the index itself exists: asked
@@ -523,12 +535,16 @@ class Index:
     def _scan(
         self, response: requests.Response, media: str, blocks: list[bytes], url: str
     ) -> int:
+        chunks = self._bounded_chunks(response, url, CHUNK, MAX_NAME_LIST,
+                                      self.timeout * NAME_LIST_TIMEOUTS, "not a project list")
         try:
-            return stream_names(response.iter_content(CHUNK), media, blocks.append)
+            return stream_names(chunks, media, blocks.append)
         except ValueError as exc:
             raise IndexUnreachable(url, str(exc)) from None
         except requests.RequestException as exc:
             raise IndexUnreachable(url, _describe(exc, self.timeout)) from None
+        finally:
+            chunks.close()  # stops the watchdog now, not when the generator is collected
 
     def _names_session(self) -> requests.Session:
         """The list is downloaded without the HTTP cache: we cache the reduced form ourselves

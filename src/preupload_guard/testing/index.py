@@ -72,7 +72,9 @@ Hostile servers, for proving the client's bounds: ``"hang"`` (accepts, never ans
 ``"trickle"`` (200 headers, then one byte every 0.2 s, for ever: slowloris), ``"huge"``
 (200 with a 2 GB body, generated as it is sent), ``"gzip-bomb"`` (``Content-Encoding:
 gzip`` whose body inflates to 4 GiB of zeros), ``"redirect-loop"`` (a 302 to itself),
-``"429"`` with ``Retry-After: 1`` (any status as text gets that header when it is 429)."""
+``"429"`` with ``Retry-After: 1`` (any status as text gets that header when it is 429).
+A HEAD of a path in a stream mode gets plain 200 headers at once (the redirect loop still
+redirects): these modes misbehave in the body, which a HEAD does not have."""
 
 
 _FAIL_MODES = frozenset({"malformed", "wrong-shape", "content-type", "slow", "flaky"})
@@ -215,7 +217,8 @@ class IndexScenario:
     * ``max_age``: send ``Cache-Control: max-age=N, public`` with every 200, as PyPI's CDN
       does (its pages may be cached for minutes).
     * ``fail``: path prefix (or ``"*"``) -> fail mode (see :data:`FailMode`); the longest
-      matching prefix wins.
+      matching prefix wins. A key ending in ``$`` matches only that exact path (``"/simple/$"``:
+      the project list alone, not the project pages under it).
     * ``redirects``: path prefix -> replacement prefix, answered with a 301 (an index that
       moved, e.g. ``{"/old/": "/simple/"}``).
     * ``raw_pages``: exact path -> ``(content type, body)`` served verbatim with status 200,
@@ -532,6 +535,18 @@ class _Handler(BaseHTTPRequestHandler):
             fixture.heads.append(path)
             scenario = fixture._scenario
         self.head = True
+        mode = _fail_mode(scenario, path)
+        if mode in _STREAM_MODES and mode != "redirect-loop":
+            # The stream modes misbehave in the body; a HEAD has none, so it gets the
+            # headers at once (the client's root probe then passes, and the GET is tested).
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if mode == "redirect-loop":
+            self._hostile(mode, path)
+            return
         self._send(scenario, path, fixture._answer(scenario, path, self.headers.get("Accept")))
 
     def _send(self, scenario: IndexScenario, path: str, answer: _Answer) -> None:
@@ -580,7 +595,8 @@ class _Handler(BaseHTTPRequestHandler):
 def _fail_mode(scenario: IndexScenario, path: str) -> FailMode | None:
     best: tuple[int, FailMode] | None = None
     for prefix, mode in scenario.fail.items():
-        if prefix == "*" or path.startswith(prefix):
+        exact = prefix.endswith("$")
+        if prefix == "*" or (path == prefix[:-1] if exact else path.startswith(prefix)):
             length = 0 if prefix == "*" else len(prefix)
             if best is None or length > best[0]:
                 best = (length, mode)
