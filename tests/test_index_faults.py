@@ -37,7 +37,8 @@ WALL = 25.0
 RSS = 300 * 1024 * 1024
 
 
-def run_child(wheel: Path, index_url: str, tmp_path: Path) -> tuple[int, dict, float, int]:
+def run_child(wheel: Path, index_url: str, tmp_path: Path,
+              *extra: str) -> tuple[int, dict, float, int]:
     env = {**os.environ, "PREUPLOAD_GUARD_CACHE_DIR": str(tmp_path / "cache"),
            "PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD": "1"}
     out = tmp_path / "out.json"
@@ -46,7 +47,8 @@ def run_child(wheel: Path, index_url: str, tmp_path: Path) -> tuple[int, dict, f
         try:
             run = run_measured(
                 [COMMAND, "check", str(wheel), "--index-url", index_url, "--timeout",
-                 str(TIMEOUT), "--format", "json", "--history", str(tmp_path / "ledger")],
+                 str(TIMEOUT), "--format", "json", "--history", str(tmp_path / "ledger"),
+                 *extra],
                 stdout=fh, stderr=errors, env=env, timeout=120)
         except subprocess.TimeoutExpired:
             pytest.fail("the check did not end within 120 s")
@@ -76,6 +78,24 @@ def test_a_faulty_project_page_is_index_unreachable(fault: str, tmp_path: Path) 
     assert rss <= RSS, rss
 
 
+
+
+@pytest.mark.parametrize("fault", ["hang", "trickle", "huge", "gzip-bomb", "redirect-loop"])
+def test_a_faulty_json_api_document_is_index_unreachable(fault: str, tmp_path: Path) -> None:
+    """The JSON API document (upload times, deleted releases) is bounded like a page."""
+    wheel = make_wheel(tmp_path)
+    scenario = IndexScenario(projects=[FixtureProject("tinyproj")],
+                             fail={"/pypi/tinyproj/json": fault})
+    with FixtureIndex(scenario) as index:
+        code, report, elapsed, rss = run_child(wheel, index.simple_url, tmp_path,
+                                               "--json-api-url", index.json_api_url)
+        assert index.hits("/pypi/tinyproj/json") >= 1
+    print(f"\nJSON API {fault}: {elapsed:.2f} s, peak RSS {rss / 2**20:.0f} MiB")
+    messages = [f["message"] for f in report["findings"] if f["rule"] == "index-unreachable"]
+    assert code == 1 and not report["ok"], report
+    assert messages and "/pypi/tinyproj/json" in messages[0], report
+    assert elapsed < WALL, elapsed
+    assert rss <= RSS, rss
 
 @pytest.mark.parametrize("fault", ["hang", "trickle", "huge", "gzip-bomb", "500", "content-type"])
 def test_a_faulty_project_list_is_index_unreachable(fault: str, tmp_path: Path) -> None:
