@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 def description_problems(artifact: Artifact, raw: dict[str, Any],
                           context: Context) -> list[Problem]:
+    if not context.selected("description-render"):
+        return []  # rendering is the costliest metadata check (docutils): not for nothing
     description = raw.get("description")
     if not description:
         return []  # absent, empty, or UNKNOWN (dropped): PyPI renders nothing
