@@ -63,6 +63,18 @@ FAULTS = ["hang", "trickle", "huge", "gzip-bomb", "redirect-loop", "429", "500",
           "malformed", "wrong-shape", "content-type"]
 
 
+def unreachable_message(what: str, code: int, report: dict, elapsed: float, rss: int) -> str:
+    """The run's first index-unreachable message, once the bounds every fault case shares
+    hold: exit 1, a report that is not ok, within WALL seconds and RSS bytes."""
+    print(f"\n{what}: {elapsed:.2f} s, peak RSS {rss / 2**20:.0f} MiB")
+    messages = [f["message"] for f in report["findings"] if f["rule"] == "index-unreachable"]
+    assert code == 1 and not report["ok"], report
+    assert messages, report
+    assert elapsed < WALL, elapsed
+    assert rss <= RSS, rss
+    return messages[0]
+
+
 @pytest.mark.parametrize("fault", FAULTS)
 def test_a_faulty_project_page_is_index_unreachable(fault: str, tmp_path: Path) -> None:
     wheel = make_wheel(tmp_path)
@@ -70,14 +82,7 @@ def test_a_faulty_project_page_is_index_unreachable(fault: str, tmp_path: Path) 
                              fail={"/simple/tinyproj/": fault})
     with FixtureIndex(scenario) as index:
         code, report, elapsed, rss = run_child(wheel, index.simple_url, tmp_path)
-    print(f"\n{fault}: {elapsed:.2f} s, peak RSS {rss / 2**20:.0f} MiB")
-    rules = {f["rule"] for f in report["findings"]}
-    assert code == 1 and not report["ok"], report
-    assert "index-unreachable" in rules, rules
-    assert elapsed < WALL, elapsed
-    assert rss <= RSS, rss
-
-
+    unreachable_message(fault, code, report, elapsed, rss)
 
 
 @pytest.mark.parametrize("fault", ["hang", "trickle", "huge", "gzip-bomb", "redirect-loop"])
@@ -90,12 +95,9 @@ def test_a_faulty_json_api_document_is_index_unreachable(fault: str, tmp_path: P
         code, report, elapsed, rss = run_child(wheel, index.simple_url, tmp_path,
                                                "--json-api-url", index.json_api_url)
         assert index.hits("/pypi/tinyproj/json") >= 1
-    print(f"\nJSON API {fault}: {elapsed:.2f} s, peak RSS {rss / 2**20:.0f} MiB")
-    messages = [f["message"] for f in report["findings"] if f["rule"] == "index-unreachable"]
-    assert code == 1 and not report["ok"], report
-    assert messages and "/pypi/tinyproj/json" in messages[0], report
-    assert elapsed < WALL, elapsed
-    assert rss <= RSS, rss
+    message = unreachable_message(f"JSON API {fault}", code, report, elapsed, rss)
+    assert "/pypi/tinyproj/json" in message, message
+
 
 @pytest.mark.parametrize("fault", ["hang", "trickle", "huge", "gzip-bomb", "500", "content-type"])
 def test_a_faulty_project_list_is_index_unreachable(fault: str, tmp_path: Path) -> None:
@@ -107,16 +109,13 @@ def test_a_faulty_project_list_is_index_unreachable(fault: str, tmp_path: Path) 
     with FixtureIndex(scenario) as index:
         code, report, elapsed, rss = run_child(wheel, index.simple_url, tmp_path)
         assert "/simple/brand-new-thing/" in [path for path, _ in index.requests]
-    print(f"\nproject list {fault}: {elapsed:.2f} s, peak RSS {rss / 2**20:.0f} MiB")
-    messages = [f["message"] for f in report["findings"] if f["rule"] == "index-unreachable"]
-    assert code == 1 and not report["ok"], report
-    assert messages and "/simple/" in messages[0], report
+    message = unreachable_message(f"project list {fault}", code, report, elapsed, rss)
+    assert "/simple/" in message, message
     why = {"hang": "no answer within 2 s", "trickle": "did not arrive within 8 s",
            "huge": "larger than 256 MiB", "gzip-bomb": "larger than 256 MiB",
            "500": "HTTP 500", "content-type": "unexpected content type"}[fault]
-    assert why in messages[0], messages
-    assert elapsed < WALL, elapsed
-    assert rss <= RSS, rss
+    assert why in message, message
+
 
 def test_404_for_everything_is_not_every_project_new(tmp_path: Path) -> None:
     """A wrong index URL answers 404 for the project and for the root: said so."""

@@ -33,13 +33,17 @@ NETWORK = {"requests", "urllib3", "cachecontrol", "pypi_simple", "twine"}
 RENDERERS = {"docutils", "readme_renderer", "pygments", "nh3"}
 
 
+def child_env(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD": "1",
+            "PREUPLOAD_GUARD_CACHE_DIR": str(tmp_path / "cache")}
+
+
 def imported(tmp_path: Path, *args: str) -> set[str]:
     """The top-level packages (and our own modules, in full) a command imported."""
     out = tmp_path / "modules.txt"
-    env = {**os.environ, "PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD": "1",
-           "PREUPLOAD_GUARD_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(out), *args], env=env,
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(out), *args],
+                          env=child_env(tmp_path), cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
     names = out.read_text().split()
     return {n.split(".")[0] for n in names} | {n for n in names if n.startswith("preupload")}
@@ -91,7 +95,7 @@ def test_a_broken_rst_readme_is_still_found_when_selected(tmp_path: Path) -> Non
     """The shortcut must not skip the rule itself: a README that does not render is
     reported when the rule is selected and only then."""
     broken = wheel(tmp_path, "text/x-rst", "Title\n=====\n\n.. nosuchdirective::\n")
-    env = {**os.environ, "PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    env = child_env(tmp_path)
     base = [sys.executable, "-m", "preupload_guard", "check", "--offline", "--format", "json",
             str(broken)]
     selected = subprocess.run(base, env=env, capture_output=True, text=True, timeout=120)

@@ -292,9 +292,8 @@ class Index:
         """The whole body of a streamed ``response``, within ``cap`` decoded bytes and the
         timeout for the whole transfer. An aborted body is never complete, so the HTTP cache
         never stores it."""
-        parts = list(self._bounded_chunks(response, url, 64 * 1024, cap, self.timeout,
-                                          "not a project page"))
-        body = b"".join(parts)
+        body = b"".join(self._bounded_chunks(response, url, 64 * 1024, cap, self.timeout,
+                                             "not a project page"))
         response._content = body  # type: ignore[attr-defined]  # for the decoders below
         return body
 
@@ -539,10 +538,8 @@ class Index:
                                       self.timeout * NAME_LIST_TIMEOUTS, "not a project list")
         try:
             return stream_names(chunks, media, blocks.append)
-        except ValueError as exc:
+        except ValueError as exc:  # what stream_names says of the list itself
             raise IndexUnreachable(url, str(exc)) from None
-        except requests.RequestException as exc:
-            raise IndexUnreachable(url, _describe(exc, self.timeout)) from None
         finally:
             chunks.close()  # stops the watchdog now, not when the generator is collected
 

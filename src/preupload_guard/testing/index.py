@@ -536,16 +536,16 @@ class _Handler(BaseHTTPRequestHandler):
             scenario = fixture._scenario
         self.head = True
         mode = _fail_mode(scenario, path)
-        if mode in _STREAM_MODES and mode != "redirect-loop":
-            # The stream modes misbehave in the body; a HEAD has none, so it gets the
+        if mode == "redirect-loop":
+            self._hostile(mode, path)
+            return
+        if mode in _STREAM_MODES:
+            # The other stream modes misbehave in the body; a HEAD has none, so it gets the
             # headers at once (the client's root probe then passes, and the GET is tested).
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.send_header("Content-Length", "0")
             self.end_headers()
-            return
-        if mode == "redirect-loop":
-            self._hostile(mode, path)
             return
         self._send(scenario, path, fixture._answer(scenario, path, self.headers.get("Accept")))
 

@@ -58,11 +58,6 @@ def examples(items: list[str] | set[str], limit: int = 3) -> str:
     return text
 
 
-def _is_scanned(member_name: str) -> bool:
-    """The YARA scan's choice: the last suffix is .py or .pye, in any case."""
-    return is_scanned_member(member_name)
-
-
 def _match_pyarmor(data: bytes) -> tuple[bytes, str] | None:
     if b"__pyarmor" in data:
         for marker in PYARMOR_MARKERS:
@@ -140,7 +135,7 @@ class ScanVisitor(MemberVisitor):
         self._items: list[tuple[Member, list[tuple[str, str, str]]] | ArchiveError] = []
 
     def wants(self, member: Member) -> bool:
-        return member.is_file and _is_scanned(member.name) and member.size <= SCAN_MAX_FILE_SIZE
+        return member.is_file and is_scanned_member(member.name, member.size)
 
     def start(self, member: Member) -> None:
         self._parts = []
@@ -275,13 +270,13 @@ class Checks:
         """
         if not self.scanning:
             return
-        if not any(m.is_file and _is_scanned(m.name) for m in reader.members):
+        if not any(m.is_file and is_scanned_member(m.name) for m in reader.members):
             return
         seen: set[str] = set()
         visitor = self.artifact.subscribed(ScanVisitor)
         hits = (visitor.results() if visitor is not None else
                 ((m, _match_rules(m.name, d)) for m, d in reader.iter_contents(
-                    lambda m: _is_scanned(m.name), SCAN_MAX_FILE_SIZE)))
+                    lambda m: is_scanned_member(m.name), SCAN_MAX_FILE_SIZE)))
         try:
             for member, matches in hits:
                 for rule, what, message in matches:
