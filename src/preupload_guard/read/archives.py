@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from preupload_guard.read import zipwalk
+from preupload_guard.read import tarwalk, zipwalk
 
 if TYPE_CHECKING:
     from preupload_guard.read.members import Fanout
@@ -251,6 +251,7 @@ class _InflatingReader:
         # so it never reaches past the member PyPI reads.
         self._ahead = memoryview(b"")
         self._ahead_at = 0
+        self._failure: BaseException | None = None
 
     @property
     def count(self) -> int:
@@ -272,22 +273,36 @@ class _InflatingReader:
         self._pos = offset
         return offset
 
+    def fail_next(self, exc: BaseException) -> None:
+        """Raise ``exc`` at the next inflation instead of inflating.
+
+        The tar walk (:mod:`preupload_guard.read.tarwalk`) calls this when the stream
+        failed while it read a header: it rewinds and hands over to tarfile, which must
+        then meet the same failure at the same place and word it as it would have. Our
+        own limit needs no replay: nothing was consumed, so it trips again by itself.
+        """
+        if not isinstance(exc, ArchiveLimitExceeded):
+            self._failure = exc
+
     def _take(self, n: int) -> bytes:
         n = min(n, self._limit + 1 - self._done)
         if self._ahead_at >= len(self._ahead):
+            if self._failure is not None:
+                failure, self._failure = self._failure, None
+                raise failure
             want = min(max(n, _CHUNK), self._limit + 1 - self._done)
             self._ahead = memoryview(self._read1(want))
             self._ahead_at = 0
         data = bytes(self._ahead[self._ahead_at:self._ahead_at + n])
-        self._ahead_at += len(data)
         if not data:
             return b""
-        self._done += len(data)
-        if self._done > self._limit:
+        if self._done + len(data) > self._limit:  # refused before taken: a rewind stays exact
             raise ArchiveLimitExceeded(
                 f"the compressed stream inflates past {self._limit // (1024 * 1024)} MiB "
                 f"({MAX_TAR_RATIO}x the file); stopped reading"
             )
+        self._ahead_at += len(data)
+        self._done += len(data)
         window = self._window
         if len(data) >= _LOOK_BEHIND:
             window[:] = data[-_LOOK_BEHIND:]
@@ -388,18 +403,6 @@ def _tar_read_error(exc: BaseException, name: str | None = None) -> ArchiveError
 
 def _stream_read_error(exc: BaseException, name: str) -> ArchiveError:
     return ArchiveError(f"cannot read {name}: {exc or type(exc).__name__}", member=name)
-
-
-def _tar_kind(info: tarfile.TarInfo) -> str:
-    if info.isreg():
-        return "file"
-    if info.isdir():
-        return "dir"
-    if info.issym():
-        return "symlink"
-    if info.islnk():
-        return "hardlink"
-    return "other"
 
 
 def _read_capped(stream: BinaryIO, limit: int, name: str) -> bytes:
@@ -637,12 +640,13 @@ class ArchiveReader:
                 self._zip_listing = None
         return zipfile.ZipFile(self.path)
 
-    def _open_tar(self, raw: BinaryIO) -> tuple[tarfile.TarFile, _InflatingReader]:
+    def _open_tar(self, raw: BinaryIO) -> tarwalk.TarWalk:
+        """The members of the ``.tar.gz``, walked as ``tarfile.open(mode="r:gz")`` reads
+        them (see :mod:`preupload_guard.read.tarwalk`)."""
         gz = gzip.GzipFile(fileobj=raw, mode="rb")
         stream = _InflatingReader(gz, self.path.stat().st_size)  # type: ignore[arg-type]
-        tf = tarfile.open(fileobj=stream, mode="r:",  # type: ignore[call-overload]  # noqa: SIM115
-                          tarinfo=_BoundedTarInfo)
-        return tf, stream
+        return tarwalk.TarWalk(stream, lambda: tarfile.TarFile(  # type: ignore[call-arg]
+            fileobj=stream, mode="r", tarinfo=_BoundedTarInfo))
 
     def _list_tar(
         self, capture: Callable[[Member], bool] | None, capture_limit: int,
@@ -651,41 +655,34 @@ class ArchiveReader:
         members: list[Member] = []
         try:
             with self.path.open("rb") as raw:
-                tf, _stream = self._open_tar(raw)
+                walk = self._open_tar(raw)
                 self.passes += 1
-                with tf:
-                    for info in tf:
-                        member = Member(
-                            name=info.name,
-                            size=info.size,
-                            kind=_tar_kind(info),
-                            sparse=info.issparse(),
-                        )
-                        members.append(member)
-                        if len(members) > MAX_MEMBERS:
-                            raise ArchiveLimitExceeded(f"more than {MAX_MEMBERS:,} members")
-                        if capture is not None and member.is_file and capture(member):
-                            try:
-                                fh = tf.extractfile(info)
-                                if fh is not None:
-                                    self._captured[member.name] = _read_capped(
-                                        fh, capture_limit, member.name  # type: ignore[arg-type]
-                                    )
-                            except MemberTooLarge as exc:
-                                self._capture_errors[member.name] = exc
-                        if fanout is not None and member.is_file:
-                            wanted, limit = fanout.begin(member)
-                            if wanted:
-                                self.member_reads[member.name] += 1
-                                fh = tf.extractfile(info)
-                                error = None if fh is None else _pump(
-                                    fh, fanout, limit, member.name, _TAR_ERRORS,
-                                    _tar_read_error)
-                                # A broken stream also breaks the next header: the
-                                # listing then fails as it did before the pass existed.
-                                fanout.finish_member(error)
-                        # Drop the TarInfo list tarfile keeps, so memory stays flat.
-                        tf.members = []
+                for entry in walk:
+                    member = Member(name=entry.name, size=entry.size, kind=entry.kind,
+                                    sparse=entry.sparse)
+                    members.append(member)
+                    if len(members) > MAX_MEMBERS:
+                        raise ArchiveLimitExceeded(f"more than {MAX_MEMBERS:,} members")
+                    if capture is not None and member.is_file and capture(member):
+                        try:
+                            fh = walk.open(entry)
+                            if fh is not None:
+                                self._captured[member.name] = _read_capped(
+                                    fh, capture_limit, member.name  # type: ignore[arg-type]
+                                )
+                        except MemberTooLarge as exc:
+                            self._capture_errors[member.name] = exc
+                    if fanout is not None and member.is_file:
+                        wanted, limit = fanout.begin(member)
+                        if wanted:
+                            self.member_reads[member.name] += 1
+                            fh = walk.open(entry)
+                            error = None if fh is None else _pump(
+                                fh, fanout, limit, member.name,  # type: ignore[arg-type]
+                                _TAR_ERRORS, _tar_read_error)
+                            # A broken stream also breaks the next header: the
+                            # listing then fails as it did before the pass existed.
+                            fanout.finish_member(error)
         except ArchiveError:
             raise
         except _TAR_ERRORS as exc:
@@ -858,20 +855,18 @@ class ArchiveReader:
 
         try:
             with self.path.open("rb") as raw:
-                tf, _stream = self._open_tar(raw)
+                walk = self._open_tar(raw)
                 self.passes += 1
-                with tf:
-                    for info in tf:
-                        tf.members = []
-                        member = Member(info.name, info.size, kind=_tar_kind(info),
-                                        sparse=info.issparse())
-                        if not member.is_file or not predicate(member):
-                            continue
-                        fh = tf.extractfile(info)
-                        if fh is None:
-                            continue
-                        yield member, MemberStream(fh, member,  # type: ignore[arg-type]
-                                                   _TAR_ERRORS, tar_fail, backward=False)
+                for entry in walk:
+                    member = Member(entry.name, entry.size, kind=entry.kind,
+                                    sparse=entry.sparse)
+                    if not member.is_file or not predicate(member):
+                        continue
+                    fh = walk.open(entry)
+                    if fh is None:
+                        continue
+                    yield member, MemberStream(fh, member,  # type: ignore[arg-type]
+                                               _TAR_ERRORS, tar_fail, backward=False)
         except ArchiveError:
             raise
         except _TAR_ERRORS as exc:
