@@ -184,18 +184,17 @@ class TarWalk:
                 if not stream.read(1):
                     raise tarfile.ReadError("unexpected end of data")
             try:
-                found = self._read_plain(offset)
+                found = self._read_plain()
             except _Replay:
                 # The stream failed inside this header: tarfile meets the same failure
                 # itself from here (the stream replays it) and words it as it would.
-                stream.seek(offset)
                 found = None
             if found is None:
                 break
             entry, offset = found
             self.plain += 1
             yield entry
-        stream.seek(offset)
+        stream.seek(offset)  # back to the header the walk did not take
         self.handed_over_at = offset
         tf = self.tarfile = self._handover()
         for info in tf:
@@ -210,18 +209,15 @@ class TarWalk:
             self._stream.fail_next(exc)
             raise _Replay from None
 
-    def _read_plain(self, offset: int) -> tuple[Entry, int] | None:
-        """The plain member at ``offset`` and where the next header starts, else ``None``
-        with the stream rewound to ``offset``."""
-        stream = self._stream
+    def _read_plain(self) -> tuple[Entry, int] | None:
+        """The plain member at the stream's position and where the next header starts,
+        else ``None`` (the caller rewinds to the header)."""
         header = _plain_header(self._read(BLOCK))
         if header is None:
-            stream.seek(offset)
             return None
         name, size, kind = header
         if kind in _EXTENSIONS:  # a PAX header or GNU long name, then the member's header
             if size > _MAX_PLAIN_EXTENSION:
-                stream.seek(offset)
                 return None
             extension = self._read(_block(size))
             records = _plain_pax(extension, size) if kind == _PAX else None
@@ -229,7 +225,6 @@ class TarWalk:
             plain = kind != _PAX or records is not None
             header = _plain_header(self._read(BLOCK)) if plain else None
             if header is None or header[2] in _EXTENSIONS:
-                stream.seek(offset)
                 return None
             extension_kind, (name, size, kind) = kind, header
             if extension_kind == _GNU_LONGNAME:  # as TarInfo._proc_gnulong
@@ -245,9 +240,8 @@ class TarWalk:
                     except ValueError:
                         size = 0
                     if size < 0:
-                        stream.seek(offset)
                         return None
-        data_offset = stream.tell()
+        data_offset = self._stream.tell()
         member_kind = _KINDS[kind]
         following = data_offset + (_block(size) if member_kind == "file" else 0)
         return Entry(name, size, member_kind, False, data_offset), following
@@ -321,12 +315,3 @@ class MemberData:
 
     def seekable(self) -> bool:
         return True
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> MemberData:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
