@@ -99,3 +99,22 @@ def test_verdicts_are_cached(monkeypatch: pytest.MonkeyPatch) -> None:
         readme.render("Body.\n", readme.RST)
     readme.render("Body.\n", readme.MARKDOWN)
     assert len(calls) == 2
+
+
+def test_cache_outlasts_a_release_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A README met again after many others (an sdist sorted far from its wheels) is not
+    rendered again."""
+    calls = []
+    real = readme._render_here
+
+    def counting(text: str, renderer: str) -> tuple[bool, str]:
+        calls.append(text)
+        return real(text, renderer)
+
+    monkeypatch.setattr(readme, "_render_here", counting)
+    texts = [f"Project {i}\n\nBody {i}.\n" for i in range(200)]
+    for text in texts:
+        readme.render(text, readme.RST)
+    for text in texts:
+        readme.render(text, readme.RST)
+    assert len(calls) == len(texts)
