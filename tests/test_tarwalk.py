@@ -2,8 +2,9 @@
 
 Why: ``read/tarwalk.py`` replaces tarfile's header parsing on plain headers for speed; it
 is only allowed to exist if nobody can tell the difference. Every case here runs the same
-gzip stream through both, tarfile alone (the oracle: what the reader did before the walk,
-and what PyPI's ``tarfile.open(mode="r:gz")`` does) and the walk with its handover, and
+gzip stream through both, tarfile alone over GzipFile's buffered ``read1`` (the oracle: what
+the reader did before the walk, and what PyPI's ``tarfile.open(mode="r:gz")`` does) and the
+walk with its handover over gzip's inner reader (``archives._one_read``), and
 compares the members (name, size, kind, sparse), every file member's content, and the
 error that ended the listing, word for word. Inputs are real archives written by tarfile
 in all three formats, the same archives with their bytes mutated before and after gzip,
@@ -27,8 +28,14 @@ from preupload_guard.read.tarwalk import TarWalk
 Outcome = tuple[list[tuple[Any, ...]], tuple[str, str] | None]
 
 
-def _stream(data: bytes) -> _InflatingReader:
-    return _InflatingReader(gzip.GzipFile(fileobj=io.BytesIO(data)),  # type: ignore[arg-type]
+class _BufferedGzip(gzip.GzipFile):
+    """A GzipFile the reader cannot see through: it inflates through ``read1`` and the
+    buffer, as the reader did before it called gzip's inner reader directly."""
+
+
+def _stream(data: bytes, *, buffered: bool = False) -> _InflatingReader:
+    kind = _BufferedGzip if buffered else gzip.GzipFile
+    return _InflatingReader(kind(fileobj=io.BytesIO(data)),  # type: ignore[arg-type]
                             len(data))
 
 
@@ -53,7 +60,7 @@ def _kind(info: tarfile.TarInfo) -> str:
 def by_tarfile(data: bytes, read: bool = True) -> Outcome:
     out: list[tuple[Any, ...]] = []
     try:
-        stream = _stream(data)
+        stream = _stream(data, buffered=True)
         with tarfile.open(fileobj=stream, mode="r:",  # type: ignore[call-overload]
                           tarinfo=_BoundedTarInfo) as tf:
             for info in tf:
@@ -173,6 +180,66 @@ def test_real_archives_list_alike(raw: bytes) -> None:
 def test_mutated_tars_list_alike(data: st.DataObject) -> None:
     raw = data.draw(archives())
     assert_same(gzip.compress(data.draw(mutated(raw)), mtime=0))
+
+
+def _inflated(stream: _InflatingReader, sizes: list[int]) -> tuple[list[bytes], Any]:
+    """What successive reads of these sizes give, and the error that ended them."""
+    out = []
+    try:
+        for size in sizes:
+            chunk = stream.read(size)
+            out.append(chunk)
+            if not chunk:
+                break
+    except Exception as exc:
+        return out, (type(exc).__name__, str(exc))
+    return out, None
+
+
+def test_the_inner_gzip_reader_is_used() -> None:
+    """Without it the speed-up is silently gone (a Python whose gzip changed shape)."""
+    data = gzip.compress(b"x" * 100)
+    assert _stream(data)._read1.__self__.__class__ is gzip._GzipReader  # type: ignore[attr-defined]
+    assert _stream(data, buffered=True)._read1.__name__ == "read1"  # type: ignore[attr-defined]
+
+
+@st.composite
+def gzip_streams(draw: st.DrawFn) -> bytes:
+    """One or more gzip members (FNAME/FEXTRA/FCOMMENT/FHCRC headers too), then perhaps
+    zero padding or garbage, perhaps mutated."""
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        payload = draw(st.one_of(st.binary(max_size=3000),
+                                 st.sampled_from([b"", b"a" * 200_000])))
+        member = bytearray(gzip.compress(payload, mtime=0,
+                                         compresslevel=draw(st.sampled_from([1, 9]))))
+        flags = draw(st.integers(0, 0x1E)) & 0x1E  # FHCRC FEXTRA FNAME FCOMMENT
+        if flags:
+            extra = b""
+            if flags & 4:
+                extra += b"\x03\x00abc"
+            if flags & 8:
+                extra += b"name.tar\0"
+            if flags & 16:
+                extra += b"a comment\0"
+            if flags & 2:
+                extra += b"\0\0"
+            member[3] = flags
+            member[10:10] = extra
+        parts.append(bytes(member))
+    tail = draw(st.sampled_from([b"", b"", b"\0" * 7, b"\0" * 600, b"junk", b"\x1f\x8b"]))
+    data = b"".join(parts) + tail
+    return data if draw(st.booleans()) else draw(mutated(data))
+
+
+@_SETTINGS
+@given(gzip_streams(), st.lists(st.sampled_from([1, 511, 512, 4096, 100_000, 2 ** 21]),
+                                min_size=1, max_size=40))
+def test_inner_reader_inflates_like_read1(data: bytes, sizes: list[int]) -> None:
+    """Same bytes in the same pieces, the same error at the same read, word for word:
+    concatenated members, every header flag, padding, trailing garbage, bad CRCs and
+    lengths, truncation."""
+    assert _inflated(_stream(data), sizes) == _inflated(_stream(data, buffered=True), sizes)
 
 
 @_SETTINGS
