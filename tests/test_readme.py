@@ -86,8 +86,10 @@ def test_timeout_from_environment(monkeypatch: pytest.MonkeyPatch, raw: str,
     assert readme.render_timeout() == expected
 
 
-def test_verdicts_are_cached(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls = []
+@pytest.fixture
+def render_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts actually rendered (cache misses), in order."""
+    calls: list[str] = []
     real = readme._render_here
 
     def counting(text: str, renderer: str) -> tuple[bool, str]:
@@ -95,26 +97,22 @@ def test_verdicts_are_cached(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(text, renderer)
 
     monkeypatch.setattr(readme, "_render_here", counting)
+    return calls
+
+
+def test_verdicts_are_cached(render_calls: list[str]) -> None:
     for _ in range(3):
         readme.render("Body.\n", readme.RST)
     readme.render("Body.\n", readme.MARKDOWN)
-    assert len(calls) == 2
+    assert len(render_calls) == 2
 
 
-def test_cache_outlasts_a_release_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_outlasts_a_release_set(render_calls: list[str]) -> None:
     """A README met again after many others (an sdist sorted far from its wheels) is not
     rendered again."""
-    calls = []
-    real = readme._render_here
-
-    def counting(text: str, renderer: str) -> tuple[bool, str]:
-        calls.append(text)
-        return real(text, renderer)
-
-    monkeypatch.setattr(readme, "_render_here", counting)
     texts = [f"Project {i}\n\nBody {i}.\n" for i in range(200)]
     for text in texts:
         readme.render(text, readme.RST)
     for text in texts:
         readme.render(text, readme.RST)
-    assert len(calls) == len(texts)
+    assert len(render_calls) == len(texts)
