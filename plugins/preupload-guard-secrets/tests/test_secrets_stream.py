@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import re
 import time
 
 import pytest
 import secrets_support as support
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from preupload_guard_secrets.detectors import DETECTORS, MAX_MATCH
 from preupload_guard_secrets.scan import CHUNK
-from preupload_guard_secrets.stream import OVERLAP, StreamScan
+from preupload_guard_secrets.stream import CONTEXT, OVERLAP, StreamScan
 
 
 def scan_in(data: bytes, sizes: list[int] | int) -> StreamScan:
@@ -157,3 +161,74 @@ def test_adversarial_content_scans_in_linear_time(name):
     scan_in(data, CHUNK)
     elapsed = time.perf_counter() - started
     assert elapsed < 2.0, f"{name}: {elapsed:.2f} s for 1 MiB"
+
+
+# -- anchors: a bytes.find before the regex, which must change nothing but the speed -------
+
+
+def test_every_anchor_is_a_literal_prefix_of_its_regex():
+    anchored = [detector for detector in DETECTORS if detector.anchor]
+    assert len(anchored) >= 5  # pypi, github-pat and the three AWS secret spellings
+    for detector in anchored:
+        pattern = detector.regex.pattern
+        # Plain literal bytes (no metacharacter), written first, and not made optional by a
+        # quantifier on the last one: then every match starts with the anchor.
+        assert re.fullmatch(rb"[A-Za-z0-9_-]+", detector.anchor), detector.name
+        assert pattern.startswith(detector.anchor), detector.name
+        assert pattern[len(detector.anchor):len(detector.anchor) + 1] not in b"?*+{", \
+            detector.name
+
+
+def _fragments() -> list[bytes]:
+    """Pieces that make matches, near-matches, anchors and boundaries meet in the data."""
+    return [
+        support.pypi_token().encode(), support.pypi_token(test=True).encode(),
+        support.github_token().encode(), support.github_pat().encode(),
+        support.aws_key_id().encode(), support.private_key("EC ").encode(),
+        b"aws_secret_access_key = '" + support.aws_secret().encode() + b"'",
+        b"AWS_SECRET_ACCESS_KEY=" + support.aws_secret(seed=9).encode(),
+        b'"SecretAccessKey": "' + support.aws_secret(seed=11).encode() + b'"',
+        b"pypi-AgE", b"github_pat_", b"ecret_access_key", b"ECRET_ACCESS_KEY",
+        b"ecretAccessKey", b"gh", b"-", b"_", b"x", b"S", b"\n", b" ", b"=", b"'",
+    ]
+
+
+@given(
+    parts=st.lists(st.sampled_from(_fragments()), max_size=40),
+    cut=st.lists(st.integers(min_value=1, max_value=3 * OVERLAP), min_size=1, max_size=5),
+    filler_size=st.integers(min_value=0, max_value=2 * OVERLAP),
+)
+@settings(max_examples=200, deadline=None)
+def test_anchored_scan_finds_exactly_what_the_regexes_alone_find(parts, cut, filler_size):
+    data = filler(filler_size).join(parts) if parts else filler(filler_size)
+    plain = tuple(dataclasses.replace(detector, anchor=b"") for detector in DETECTORS)
+
+    def scan(detectors):
+        scanner = StreamScan(detectors, watch_pem=True, max_hits=1000)
+        pos, step = 0, 0
+        while pos < len(data):
+            size = cut[step % len(cut)]
+            scanner.feed(data[pos:pos + size])
+            pos, step = pos + size, step + 1
+        scanner.close()
+        return scanner.hits, scanner.extra, scanner.saw_pem_block
+
+    assert scan(DETECTORS) == scan(plain)
+
+
+@pytest.mark.parametrize("shift", [-CONTEXT - 1, -CONTEXT, -9, -1, 0, 1, 9])
+def test_anchored_secret_at_a_round_limit_is_found_once(shift):
+    """A match just before a round's limit is decided then; the next round, whose buffer
+    starts CONTEXT bytes earlier, must not find it again through its anchor."""
+    first = 3 * OVERLAP  # the first round decides offsets below first - OVERLAP
+    secrets = [support.pypi_token().encode(), support.github_pat().encode(),
+               b"aws_secret_access_key=" + support.aws_secret().encode()]
+    for secret in secrets:
+        at = first - OVERLAP + shift
+        data = filler(at - 1) + b" " + secret + b"\n" + filler(2 * OVERLAP)
+        scan = StreamScan()
+        scan.feed(data[:first])
+        scan.feed(data[first:])
+        scan.close()
+        expected = at + (secret.index(b"=") + 1 if b"=" in secret else 0)
+        assert [hit.offset for hit in scan.hits] == [expected], secret[:12]

