@@ -8,12 +8,15 @@ counts at one.
 
 from __future__ import annotations
 
+import queue
 import threading
 from pathlib import Path
 
 import preupload_guard_secrets
 import preupload_guard_wheel_inspect
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from preupload_guard import (
     Capture,
@@ -28,7 +31,9 @@ from preupload_guard.advise.breakdown import BreakdownReader, breakdown_of
 from preupload_guard.engine.config import load_settings
 from preupload_guard.engine.plugins import PluginManager
 from preupload_guard.engine.runner import run_checks
+from preupload_guard.read.archives import ArchiveError, Member
 from preupload_guard.read.artifact import Artifact
+from preupload_guard.read.members import BATCH_ITEMS, CHUNK, QUEUE_CHUNKS, Fanout
 from preupload_guard.testing import make_sdist, make_wheel
 
 PLUGINS = {"secrets": preupload_guard_secrets, "wheel-inspect": preupload_guard_wheel_inspect}
@@ -233,3 +238,106 @@ def test_findings_keep_their_order_whatever_the_pool_width(tmp_path: Path) -> No
     assert [f.to_dict() for f in one.findings] == [f.to_dict() for f in many.findings]
     assert [f.filename for f in one.files] == [f.filename for f in many.files]
     assert one.findings  # linux_x86_64 is refused for every file
+
+
+# -- the stream consumer's hand-over: batched, and byte-exact whatever the sizes ------------
+
+
+def _feed_pass(consumer: StreamConsumer, members: list[tuple[Member, bytes, int]],
+               error_at: int | None = None) -> None:
+    """Drive a real :class:`Fanout` as the archive readers do: chunks of ``step`` bytes."""
+    fanout = Fanout([consumer])
+    for index, (member, data, step) in enumerate(members):
+        wanted, _limit = fanout.begin(member)
+        if not wanted:
+            continue
+        for pos in range(0, len(data), step):
+            if not fanout.feed(data[pos:pos + step]):
+                break
+        if index == error_at:
+            fanout.finish_member(ArchiveError(f"cannot read {member.name}: broken"))
+        else:
+            fanout.finish_member()
+    fanout.close()
+
+
+def _read_all(sizes: list[int]):
+    """A consumer loop reading each stream with the given read sizes (cycled)."""
+    def consume(items):
+        got: dict[str, bytes | str] = {}
+        for member, stream in items:
+            parts, step = [], 0
+            try:
+                while True:
+                    want = sizes[step % len(sizes)]
+                    step += 1
+                    data = stream.read(want)
+                    if not data:
+                        break
+                    assert want < 0 or len(data) <= want
+                    parts.append(data)
+                got[member.name] = b"".join(parts)
+                assert stream.tell() == len(got[member.name])
+            except ArchiveError as exc:
+                got[member.name] = str(exc)
+        return got
+    return consume
+
+
+@given(
+    contents=st.lists(st.binary(max_size=3000), max_size=30),
+    steps=st.lists(st.integers(min_value=1, max_value=5000), min_size=1, max_size=4),
+    reads=st.lists(st.sampled_from([-1, 1, 7, 100, 4096, 10_000]), min_size=1, max_size=4),
+    error_at=st.none() | st.integers(min_value=0, max_value=29),
+)
+@settings(max_examples=150, deadline=None)
+def test_a_consumer_reads_every_member_exactly(contents, steps, reads, error_at):
+    members = [(Member(f"m{i}", len(data)), data, steps[i % len(steps)])
+               for i, data in enumerate(contents)]
+    consumer = StreamConsumer(lambda m: True, _read_all(reads))
+    _feed_pass(consumer, members, error_at)
+    expected: dict[str, bytes | str] = {m.name: data for m, data, _ in members}
+    if error_at is not None and error_at < len(members):
+        name = members[error_at][0].name
+        expected[name] = f"cannot read {name}: broken"
+    assert consumer.result() == expected
+
+
+def test_a_full_read_is_exact_when_a_read_spans_many_chunks():
+    data = bytes(range(256)) * 4000  # 1,024,000 bytes, in chunks of 1,000
+    consumer = StreamConsumer(lambda m: True, _read_all([300_000, 1, 299_999]))
+    _feed_pass(consumer, [(Member("big", len(data)), data, 1000)])
+    assert consumer.result() == {"big": data}
+
+
+class _CountingQueue(queue.Queue):
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize)
+        self.puts = 0
+
+    def put(self, item, block=True, timeout=None):
+        self.puts += 1
+        super().put(item, block, timeout)
+
+
+def test_small_members_are_handed_over_in_batches():
+    """1,000 one-chunk members are 3,000 items (member, chunk, end): they must not cost
+    3,000 hand-overs to the worker thread, each one locks and wakes it."""
+    consumer = StreamConsumer(lambda m: True, _read_all([-1]))
+    counted = _CountingQueue(QUEUE_CHUNKS)
+    consumer._queue = counted
+    members = [(Member(f"m{i}", 100), b"%03d" % i * 33 + b"\n", 4096) for i in range(1000)]
+    _feed_pass(consumer, members)
+    assert consumer.result() == {m.name: data for m, data, _ in members}
+    assert counted.puts <= 3000 // BATCH_ITEMS + 2
+
+
+def test_large_chunks_are_handed_over_as_they_come():
+    """A batch holds about CHUNK bytes: a large member does not wait for 64 chunks."""
+    consumer = StreamConsumer(lambda m: True, _read_all([-1]))
+    counted = _CountingQueue(QUEUE_CHUNKS)
+    consumer._queue = counted
+    data = b"x" * (20 * CHUNK)
+    _feed_pass(consumer, [(Member("big", len(data)), data, CHUNK)])
+    assert consumer.result() == {"big": data}
+    assert 20 <= counted.puts <= 22

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -37,8 +38,12 @@ from preupload_guard.read.archives import ArchiveError, Member, MemberTooLarge
 
 #: The size of the chunks handed to subscribers.
 CHUNK = 256 * 1024
-#: How many chunks a stream consumer may fall behind before the pass waits for it.
+#: How many batches a stream consumer may fall behind before the pass waits for it.
 QUEUE_CHUNKS = 8
+#: A batch is handed over once it holds this many items (members, chunks, ends), or
+#: :data:`CHUNK` bytes. Most members are small: one queue hand-over per member and chunk
+#: cost more (locks, waking the worker, passing the GIL) than scanning the member did.
+BATCH_ITEMS = 64
 
 
 class MemberVisitor:
@@ -147,7 +152,9 @@ class QueueStream:
     def __init__(self, consumer: StreamConsumer, member: Member) -> None:
         self._consumer = consumer
         self.member = member
-        self._buffer = b""
+        # Chunks received and not yet read: joined once per read, not once per chunk.
+        self._parts: list[bytes] = []
+        self._have = 0
         self._pos = 0
         self._ended = False
         self._error: ArchiveError | None = None
@@ -165,20 +172,26 @@ class QueueStream:
             self._ended = True
             self._error = item
             raise item
-        self._buffer += item  # type: ignore[operator]
+        self._parts.append(item)  # type: ignore[arg-type]
+        self._have += len(item)  # type: ignore[arg-type]
         return True
 
     def read(self, size: int = -1) -> bytes:
         if self._error is not None:
             raise self._error
-        if size is None or size < 0:
-            while self._next_chunk():
-                pass
-            data, self._buffer = self._buffer, b""
+        whole = size is None or size < 0
+        while (whole or self._have < size) and self._next_chunk():
+            pass
+        parts = self._parts
+        if len(parts) == 1:
+            data = parts[0]  # the common case: one chunk, handed on without a copy
         else:
-            while len(self._buffer) < size and self._next_chunk():
-                pass
-            data, self._buffer = self._buffer[:size], self._buffer[size:]
+            data = b"".join(parts)
+        if whole or len(data) <= size:
+            self._parts, self._have = [], 0
+        else:
+            data, rest = data[:size], data[size:]
+            self._parts, self._have = [rest], len(rest)
         self._pos += len(data)
         return data
 
@@ -206,10 +219,10 @@ class QueueStream:
         """Skip what the consumer did not read of this member."""
         try:
             while self._next_chunk():
-                self._buffer = b""
+                self._parts, self._have = [], 0
         except ArchiveError:
             pass
-        self._buffer = b""
+        self._parts, self._have = [], 0
 
 
 class StreamConsumer(MemberVisitor):
@@ -218,8 +231,9 @@ class StreamConsumer(MemberVisitor):
     ``items`` yields ``(member, stream)`` for each member ``wants`` chose, exactly like
     :meth:`~preupload_guard.ArchiveReader.iter_streams`, and each stream is valid until
     the next item. The worker gets the chunks through a queue of :data:`QUEUE_CHUNKS`
-    chunks: when it falls behind, the pass waits; when it returns early, the pass stops
-    feeding it. Its return value (or its exception, raised again) comes from
+    batches (each of at most :data:`BATCH_ITEMS` items and about :data:`CHUNK` bytes):
+    when it falls behind, the pass waits; when it returns early, the pass stops feeding
+    it. Its return value (or its exception, raised again) comes from
     :meth:`result`; by default :meth:`findings` returns that value.
     """
 
@@ -229,7 +243,10 @@ class StreamConsumer(MemberVisitor):
         self._wants = wants
         self._func = func
         self.name = name
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_CHUNKS)
+        self._queue: queue.Queue[list[Any]] = queue.Queue(maxsize=QUEUE_CHUNKS)
+        self._batch: list[Any] = []  # the pass side's items not yet handed over
+        self._batch_bytes = 0
+        self._received: deque[Any] = deque()  # the worker side's items not yet taken
         self._stopped = threading.Event()  # the worker left its loop
         self._pass_over = False
         self._value: Any = None
@@ -241,15 +258,27 @@ class StreamConsumer(MemberVisitor):
     def wants(self, member: Member) -> bool:
         return member.is_file and not self._stopped.is_set() and self._wants(member)
 
-    def _put(self, item: Any) -> bool:
-        """Hand ``item`` to the worker; ``False`` once the worker no longer reads."""
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def _put(self, item: Any, *, size: int = 0, flush: bool = False) -> bool:
+        """Queue ``item`` for the worker; ``False`` once the worker no longer reads.
+
+        Items go over in batches: when the batch is full, or ``flush`` says the pass
+        will not add more for now.
+        """
+        if self._stopped.is_set():
+            self._batch, self._batch_bytes = [], 0
+            return False
+        self._batch.append(item)
+        self._batch_bytes += size
+        if flush or self._batch_bytes >= CHUNK or len(self._batch) >= BATCH_ITEMS:
+            batch, self._batch, self._batch_bytes = self._batch, [], 0
+            while not self._stopped.is_set():
+                try:
+                    self._queue.put(batch, timeout=0.05)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+        return True
 
     def _ensure_started(self) -> None:
         if self._thread is None:
@@ -262,7 +291,7 @@ class StreamConsumer(MemberVisitor):
         self._put(member)
 
     def feed(self, data: bytes) -> bool | None:
-        return None if self._put(data) else False
+        return None if self._put(data, size=len(data)) else False
 
     def end(self, member: Member, error: ArchiveError | None) -> None:
         self._put(error if error is not None else _END)
@@ -271,13 +300,15 @@ class StreamConsumer(MemberVisitor):
         self._ensure_started()
         if error is not None:
             self._put(error)
-        self._put(_DONE)
+        self._put(_DONE, flush=True)
         assert self._thread is not None
         self._thread.join()
 
     # the worker side --------------------------------------------------------------------
     def _take(self) -> Any:
-        return self._queue.get()
+        if not self._received:
+            self._received.extend(self._queue.get())
+        return self._received.popleft()
 
     def _items(self) -> Iterator[tuple[Member, QueueStream]]:
         while not self._pass_over:
@@ -310,7 +341,7 @@ class StreamConsumer(MemberVisitor):
         """What ``func`` returned; raises what it raised."""
         if self._thread is None:  # the pass never ran (no archive): run on nothing
             self._thread = threading.Thread(target=self._run, daemon=True)
-            self._queue.put(_DONE)
+            self._queue.put([_DONE])
             self._thread.start()
         self._thread.join()
         if self._exc is not None:
