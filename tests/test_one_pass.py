@@ -266,7 +266,7 @@ def _read_all(sizes: list[int]):
     def consume(items):
         got: dict[str, bytes | str] = {}
         for member, stream in items:
-            parts, step = [], 0
+            parts, step, short = [], 0, False
             try:
                 while True:
                     want = sizes[step % len(sizes)]
@@ -274,7 +274,9 @@ def _read_all(sizes: list[int]):
                     data = stream.read(want)
                     if not data:
                         break
+                    assert not short, "a short read before the member's end"
                     assert want < 0 or len(data) <= want
+                    short = want >= 0 and len(data) < want
                     parts.append(data)
                 got[member.name] = b"".join(parts)
                 assert stream.tell() == len(got[member.name])
