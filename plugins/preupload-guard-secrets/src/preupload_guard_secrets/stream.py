@@ -109,10 +109,7 @@ class StreamScan:
             if detector.anchor:
                 # No match starts before the anchor's first occurrence; none at all without one.
                 pos = buf.find(detector.anchor, pos)
-                if pos < 0:
-                    self._resume[index] = max(self._resume[index], limit)
-                    continue
-            for match in detector.regex.finditer(buf, pos):
+            for match in detector.regex.finditer(buf, pos) if pos >= 0 else ():
                 at = match.start()
                 if at + start >= limit:
                     break
