@@ -289,6 +289,73 @@ def test_hand_made_headers_list_alike(parts: list[tuple[Any, ...]], end: bool) -
     assert_same(gzip.compress(raw, mtime=0))
 
 
+#: Spellings of one number field: tarfile's own (the walk's one-match path), others that
+#: tarfile reads alike (the field-by-field path), and ones it refuses. Values stay small.
+_SPELLINGS = {
+    8: [b"0000644\0", b"0000000\0", b"\0" * 8, b"644 \0   ", b"  644\0  ", b"     644",
+        b"00000644", b"0000644 ", b"064\0abcd", b"0009644\0", b"\x80\0\0\0\0\0\0\x01"],
+    12: [b"00000000012\0", b"00000000000\0", b"12\0" + bytes(9), b" 12 \0      ",
+         b"000000000012", b"00000000012 ", b"0000000001x\0", b"\x80" + bytes(10) + b"\x0c"],
+}
+_FIELDS = {"mode": (100, 8), "uid": (108, 8), "gid": (116, 8), "size": (124, 12),
+           "mtime": (136, 12), "devmajor": (329, 8), "devminor": (337, 8)}
+_CHECKSUMS = ["%06o\0 ", "%07o\0", "%06o  ", " %06o\0", "%o\0", "%08o"]
+
+
+def _spelled(fields: dict[str, bytes], checksum: str, kind: bytes,
+             off_by_one: bool, name: bytes = b"a.py", prefix: bytes = b"") -> bytes:
+    """A gzipped tar of a header with these number spellings, then a plain member."""
+    h = bytearray(512)
+    h[0:len(name)] = name
+    h[345:345 + len(prefix)] = prefix
+    for field, (start, width) in _FIELDS.items():
+        h[start:start + width] = fields[field]
+    h[156:157] = kind
+    h[257:263] = b"ustar\0"
+    h[148:156] = b" " * 8
+    value = sum(h) + off_by_one
+    h[148:156] = (checksum % value).encode()[:8].ljust(8, b"\0")
+    payload = {b"0": b"hello\n".ljust(512, b"\0"), b"5": b"", b"x": bytes(512)}[kind]
+    return gzip.compress(bytes(h) + payload + _header(
+        b"b.txt", _PLAIN_SIZE, b"0", "unsigned", _PLAIN_NUMBERS) + bytes(1536), mtime=0)
+
+
+_COMMON = {field: _SPELLINGS[width][0] for field, (_, width) in _FIELDS.items()}
+
+
+@_SETTINGS
+@given(st.fixed_dictionaries({field: st.sampled_from(_SPELLINGS[width])
+                              for field, (_, width) in _FIELDS.items()}),
+       st.sampled_from(_CHECKSUMS), st.sampled_from([b"0", b"5", b"x"]), st.booleans())
+def test_number_spellings_list_alike(fields: dict[str, bytes], checksum: str, kind: bytes,
+                                     off_by_one: bool) -> None:
+    """Number fields in tarfile's spelling or others, mixed: read as tarfile reads them."""
+    assert_same(_spelled(fields, checksum, kind, off_by_one))
+
+
+@pytest.mark.parametrize(("field", "spelling"), [
+    (field, spelling) for field, (_, width) in _FIELDS.items()
+    for spelling in _SPELLINGS[width][1:]])
+def test_one_odd_number_among_common_ones_lists_alike(field: str, spelling: bytes) -> None:
+    """The one-match path must not take a field it does not spell: each field in turn is
+    spelled otherwise while the rest, and the checksum, are tarfile's own."""
+    assert_same(_spelled({**_COMMON, field: spelling}, _CHECKSUMS[0], b"0", False))
+
+
+@pytest.mark.parametrize("kind", [b"0", b"5"])
+def test_common_numbers_are_walked_without_tarfile(kind: bytes) -> None:
+    walk = assert_same(_spelled(_COMMON, _CHECKSUMS[0], kind, False))
+    assert walk is not None and walk.plain == 2
+
+
+def test_a_header_whose_byte_sum_passes_adler32s_modulus_is_walked() -> None:
+    """High bytes in the name and prefix sum to more than 65,521 (Adler-32's modulus)."""
+    raw = _spelled(_COMMON, "%07o\0", b"0", False, name=b"\xff" * 100, prefix=b"\xfe" * 155)
+    assert sum(gzip.decompress(raw)[:512]) > 65521
+    walk = assert_same(raw)
+    assert walk is not None and walk.plain == 2
+
+
 @pytest.mark.parametrize("name", [b"a.py", b"dir/", b"dir//", b"/", b"x" * 100])
 @pytest.mark.parametrize("kind", [b"0", b"\0", b"5", b"1", b"2"])
 @pytest.mark.parametrize("prefix", [b"", b"pkg-1.0", b"pkg-1.0/"])

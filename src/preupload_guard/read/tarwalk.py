@@ -4,7 +4,10 @@ Why: :mod:`tarfile` parses every field of every header in Python (two checksums,
 numbers, a PAX record parser per member). Real sdists carry a PAX header in front of nearly
 every member, so on the benchmark's 40 sdists (57,665 members) tarfile's listing took
 ~8 s of CPU where inflating the same streams took ~4 s. This walk reads only what a listing
-needs (name, size, type, where the data is) and takes ~4.3 s for the same set.
+needs (name, size, type, where the data is) and takes ~4.3 s for the same set. Its header
+parse is itself kept lean: the byte sum is taken in C and tarfile's own spelling of the
+numbers is checked with one regex match (3.2 instead of 7.0 us per header on the set's
+104,574 headers).
 
 It is exact, not approximate: a header is read here only when every field of it is in the
 plain form that tarfile reads the same way in every Python we support (3.10-3.13, and the
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import re
 import tarfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -41,6 +45,14 @@ _OCTAL = re.compile(rb" *([0-7]*) *(?:\0.*)?", re.S)
 #: mode, uid, gid, mtime, devmajor, devminor: not used, but tarfile refuses a header whose
 #: number it cannot read, so the walk must too.
 _OTHER_NUMBERS = ((100, 108), (108, 116), (116, 124), (136, 148), (329, 337), (337, 345))
+#: The numbers' commonest spelling, as tarfile writes them: mode, uid, gid, size, mtime
+#: (zero-padded octal, NUL-ended) and the checksum (six digits, NUL, space), then the device
+#: numbers (octal or all NUL). Each field of this spelling is one ``_OCTAL`` reads plainly,
+#: so a header that matches needs one regex match instead of eight (and 97.5% of the
+#: benchmark's real headers match); any other spelling takes the field-by-field path.
+_COMMON_NUMBERS = re.compile(
+    rb"[0-7]{7}\0[0-7]{7}\0[0-7]{7}\0([0-7]{11})\0[0-7]{11}\0([0-7]{6})\0 ")
+_COMMON_DEVICES = re.compile(rb"(?:[0-7]{7}\0|\0{8}){2}")
 _KINDS = {b"0": "file", b"\0": "file", b"5": "dir", b"1": "hardlink", b"2": "symlink"}
 _PAX = b"x"
 _GNU_LONGNAME = b"L"
@@ -87,6 +99,13 @@ def _number(buf: bytes, start: int, end: int) -> int | None:
     return int(match[1] or b"0", 8)
 
 
+def _byte_sum(block: bytes) -> int:
+    """``sum(block)`` of a 512-byte block, in C: Adler-32's low half is 1 + the byte sum
+    modulo 65521, and the sum of 256 bytes (at most 65,280) never wraps. ``sum`` walks the
+    block in Python objects and was a third of the header's cost."""
+    return (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) - 2
+
+
 def _plain_header(buf: bytes) -> tuple[str, int, bytes] | None:
     """``(name, size, type)`` of a header tarfile reads plainly, else ``None``.
 
@@ -98,15 +117,20 @@ def _plain_header(buf: bytes) -> tuple[str, int, bytes] | None:
     kind = buf[156:157]
     if kind not in _KINDS and kind not in _EXTENSIONS:
         return None
-    checksum = _number(buf, 148, 156)
-    if checksum is None or checksum != sum(buf) - sum(buf[148:156]) + 256:
-        return None  # includes the all-zero end block; tarfile also accepts a signed sum
-    size = _number(buf, 124, 136)
-    if size is None:
-        return None
-    for start, end in _OTHER_NUMBERS:
-        if _OCTAL.fullmatch(buf, start, end) is None:
+    common = _COMMON_NUMBERS.match(buf, 100)
+    if common is not None and _COMMON_DEVICES.match(buf, 329) is not None:
+        size, checksum = int(common[1], 8), int(common[2], 8)
+    else:
+        number = _number(buf, 148, 156)
+        size = _number(buf, 124, 136)
+        if number is None or size is None:
             return None
+        checksum = number
+        for start, end in _OTHER_NUMBERS:
+            if _OCTAL.fullmatch(buf, start, end) is None:
+                return None
+    if checksum != _byte_sum(buf) - sum(buf[148:156]) + 256:
+        return None  # includes the all-zero end block; tarfile also accepts a signed sum
     name = _text(buf[0:100])
     if kind == b"\0" and name.endswith("/"):
         kind = b"5"
