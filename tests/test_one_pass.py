@@ -343,3 +343,123 @@ def test_large_chunks_are_handed_over_as_they_come():
     _feed_pass(consumer, [(Member("big", len(data)), data, CHUNK)])
     assert consumer.result() == {"big": data}
     assert 20 <= counted.puts <= 22
+
+
+# -- the Fanout itself, against its contract -------------------------------------------
+class _Logged(MemberVisitor):
+    """Logs every call; raises at one (method, member index), says "enough" after some
+    chunks. Misuse by the fanout is noted, not asserted: the fanout catches exceptions."""
+
+    def __init__(self, limit: int | None, want: int, fail: tuple[str, int] | None,
+                 stop_after: int | None) -> None:
+        self.limit = limit
+        self.want = want  # wants members whose index is a multiple of this
+        self.fail = fail
+        self.stop_after = stop_after
+        self.log: list[tuple[str, str]] = []
+        self.misuse: list[str] = []
+        self.fed: dict[str, bytes] = {}
+        self.feeds: dict[str, int] = {}
+        self.ended: dict[str, list[ArchiveError | None]] = {}
+        self.closed: list[ArchiveError | None] = []
+        self.raised = False
+        self._index = -1
+        self._name = ""
+
+    def _call(self, method: str, name: str) -> None:
+        if self.raised:
+            self.misuse.append(f"{method}({name}) after the visitor raised")
+        self.log.append((method, name))
+        if self.fail == (method, self._index):
+            self.raised = True
+            raise RuntimeError(f"{method} failed")
+
+    def wants(self, member: Member) -> bool:
+        self._index = int(member.name[1:])
+        self._call("wants", member.name)
+        return self._index % self.want == 0
+
+    def start(self, member: Member) -> None:
+        self._name = member.name
+        self.fed[member.name], self.feeds[member.name] = b"", 0
+        self._call("start", member.name)
+
+    def feed(self, data: bytes) -> bool | None:
+        self._call("feed", self._name)
+        if not data:
+            self.misuse.append(f"an empty chunk of {self._name}")
+        self.fed[self._name] += data
+        self.feeds[self._name] += 1
+        if self.stop_after is not None and self.feeds[self._name] >= self.stop_after:
+            return False
+        return None
+
+    def end(self, member: Member, error: ArchiveError | None) -> None:
+        self.ended.setdefault(member.name, []).append(error)
+        self._call("end", member.name)
+
+    def close(self, error: ArchiveError | None) -> None:
+        self.closed.append(error)
+        self._call("close", "")
+
+
+@given(
+    contents=st.lists(st.binary(max_size=200), min_size=1, max_size=8),
+    step=st.integers(min_value=1, max_value=64),
+    visitors=st.lists(st.tuples(
+        st.sampled_from([None, 1, 5, 64]),
+        st.integers(min_value=1, max_value=3),
+        st.none() | st.tuples(st.sampled_from(["wants", "start", "feed", "end"]),
+                              st.integers(min_value=0, max_value=7)),
+        st.none() | st.integers(min_value=1, max_value=3)), min_size=1, max_size=4),
+    error_at=st.none() | st.integers(min_value=0, max_value=7),
+)
+@settings(max_examples=300, deadline=None)
+def test_the_fanout_keeps_its_contract_for_every_visitor(contents, step, visitors, error_at):
+    """Driven as the readers drive it: each visitor gets exactly the members it wants, each
+    one's bytes up to its limit (a prefix, if it said "enough"), one ``end`` per ``start``
+    and one ``close``; a visitor that raises is never called again and is the only one
+    that pays; and a member is read no further than its hungriest visitor asks."""
+    logged = [_Logged(*v) for v in visitors]
+    fanout = Fanout(logged)
+    reads: dict[int, int] = {}
+    for i, data in enumerate(contents):
+        member = Member(f"m{i}", len(data))
+        wanted, limit = fanout.begin(member)
+        if not wanted:
+            continue
+        done = 0
+        while done < len(data) and (limit is None or done < limit):
+            chunk = data[done:done + step if limit is None else min(done + step, limit)]
+            done += len(chunk)
+            if not fanout.feed(chunk):
+                break
+        reads[i] = done
+        fanout.finish_member(ArchiveError("broken") if error_at == i else None)
+    fanout.close(None)
+    for v in logged:
+        assert v.misuse == []
+        assert (fanout.failure(v) is not None) == v.raised
+        if v.raised:
+            assert str(fanout.failure(v)) == f"{v.fail[0]} failed"
+            continue
+        assert v.closed == [None]
+        assert [n for method, n in v.log if method == "wants"] == [
+            f"m{i}" for i in range(len(contents))]
+        for i, data in enumerate(contents):
+            name = f"m{i}"
+            if i % v.want:
+                assert name not in v.fed and name not in v.ended
+                continue
+            expected = data if v.limit is None else data[:v.limit]
+            stopped = v.stop_after is not None and v.feeds[name] == v.stop_after
+            assert v.fed[name] == expected or (stopped and expected.startswith(v.fed[name]))
+            [error] = v.ended[name]
+            if stopped:
+                assert error is None
+            else:
+                assert (error is not None) == (error_at == i)
+    for i, done in reads.items():
+        limits = [v.limit for v in logged if ("start", f"m{i}") in v.log]
+        if limits and None not in limits:
+            assert done <= max(limits)
