@@ -6,8 +6,12 @@ import itertools
 import zipfile
 
 import preupload_guard_secrets.scan as scan_module
+import pytest
 import secrets_support as support
-from preupload_guard_secrets.scan import CHUNK
+from preupload_guard_secrets.config import SecretsConfig
+from preupload_guard_secrets.scan import CHUNK, scan_artifact
+
+from preupload_guard import Artifact
 
 
 def lines(size: int) -> bytes:
@@ -130,3 +134,62 @@ def test_scan_incomplete_is_never_hidden_by_the_findings_cap(scan, guard_dists):
     assert len(run.findings_of("secrets/token")) == 101
     assert run.finding("secrets/scan-incomplete").message.startswith(
         "1 member scanned only up to max-member-size (4 KiB): tinyproj/zz_big.txt")
+
+
+def _bounded_dists(guard_dists):
+    """Dists that meet every bound and a damaged member, with secrets around them."""
+    token, pat = support.github_token(), support.github_pat()
+    big = f"{token}\n".encode() + lines(3000) + f"{pat}\n".encode()
+    files = {"tinyproj/a.py": f"T = '{token}'\n".encode(), "tinyproj/big.txt": big,
+             "tinyproj/key.pem": b"\x30\x82", **{f"tinyproj/p{i}.txt": lines(4000)
+                                                for i in range(3)}}
+    damaged = {"tinyproj/a_broken.bin": lines(5000), "tinyproj/b.py": f"T = '{token}'\n".encode()}
+    broken = guard_dists.wheel(version="2.0.0", files=damaged, compression=zipfile.ZIP_STORED)
+    data = bytearray(broken.read_bytes())
+    data[data.index(lines(5000)[:200]) + 2000] ^= 0xFF
+    broken.write_bytes(bytes(data))
+    dists = [guard_dists.wheel(files=files), guard_dists.sdist(files=files), broken]
+    assert len(set(dists)) == 3
+    return dists
+
+
+@pytest.mark.parametrize("config", [
+    {}, {"max_member_size": 2048}, {"max_total_size": 10_000},
+    {"max_member_size": 1000, "max_total_size": 9000}, {"allow": ["*.pem"]},
+])
+def test_the_scan_in_the_pass_reports_what_a_scan_of_its_own_does(scan, guard_dists, config):
+    """The plugin scans as a visitor of the shared pass, in the pass's chunks; read on its
+    own (``scan_artifact`` without the pass's result) a file gives the same findings."""
+    for path in _bounded_dists(guard_dists):
+        run = scan(path, **config)
+        settings = SecretsConfig.from_mapping({k.replace("_", "-"): v for k, v in config.items()})
+        alone = scan_artifact(Artifact(path), settings)
+        # (the report orders findings by severity and rule; compare them as sets)
+        assert sorted((f.rule.removeprefix("secrets/"), f.message) for f in run.findings) == \
+            sorted((f.rule, f.message) for f in alone), path.name
+        assert run.findings, path.name
+
+
+def test_a_read_error_past_the_scan_budget_is_not_the_scans(guard_check, guard_dists):
+    """Another subscriber (wheel-inspect hashes every member) reads a damaged member to its
+    end, in several chunks; the scan had stopped at max-member-size, before the damage was
+    met, as a scan of its own would: the member is capped, not unreadable."""
+    import preupload_guard_secrets
+    import preupload_guard_wheel_inspect
+
+    big = lines(600_000)  # past one chunk of the pass: the bad CRC is met after the budget
+    path = guard_dists.wheel(files={"tinyproj/big.bin": big, "tinyproj/ok.py": b"x = 1\n"},
+                             compression=zipfile.ZIP_STORED)
+    data = bytearray(path.read_bytes())
+    data[data.index(big[:200]) + 500_000] ^= 0xFF
+    path.write_bytes(bytes(data))
+    run = guard_check(path, plugins={"secrets": preupload_guard_secrets,
+                                     "wheel-inspect": preupload_guard_wheel_inspect},
+                      autoload=False, select=["secrets", "wheel-inspect", "plugin-error"],
+                      config={"plugins": {"secrets": {"max-member-size": 1000}}})
+    assert "wheel-inspect/record-hash" in run.rules  # it did read the damage
+    alone = scan_artifact(Artifact(path), SecretsConfig.from_mapping({"max-member-size": 1000}))
+    ours = [f for f in run.findings if f.rule.startswith("secrets/")]
+    assert sorted(f.message for f in ours) == sorted(f.message for f in alone)
+    [incomplete] = ours
+    assert incomplete.message.startswith("1 member scanned only up to max-member-size")

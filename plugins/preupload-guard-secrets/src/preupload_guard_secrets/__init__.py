@@ -11,16 +11,16 @@ secret, never the secret itself. Settings: ``[tool.preupload-guard.plugins.secre
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from preupload_guard import (
+    ArchiveError,
     Finding,
     Member,
     MemberVisitor,
     Rule,
     Severity,
-    StreamConsumer,
     hookimpl,
 )
 
@@ -30,8 +30,8 @@ from .scan import (
     SCAN_INCOMPLETE,
     SENSITIVE_FILE,
     ContentScan,
+    ContentScanner,
     scan_artifact,
-    scan_contents,
     wanted_by,
 )
 
@@ -166,26 +166,48 @@ def preupload_guard_rules() -> Sequence[Rule]:
     return RULES
 
 
-class _SecretsConsumer(StreamConsumer):
-    """The content scan, run beside preupload-guard's one pass over the archive."""
+class _SecretsVisitor(MemberVisitor):
+    """The content scan, subscribed to preupload-guard's one pass over the archive.
+
+    It runs on the reading thread, chunk by chunk, and each member is read only up to its
+    scan budget. (It was a :class:`StreamConsumer`, a thread of its own fed through a
+    queue: handing every chunk over cost more than it overlapped.)
+    """
 
     def __init__(self, artifact: Artifact, config: SecretsConfig) -> None:
         self.artifact = artifact
         self.config = config
+        self.scanner = ContentScanner(config)
         self._top: list[str | None] = []  # an sdist's top directory, from its first member
-        super().__init__(self._wants, lambda items: scan_contents(items, config),
-                         name="secrets")
+        self._wanted: Callable[[Member], bool] | None = None
 
-    def _wants(self, member: Member) -> bool:
+    def wants(self, member: Member) -> bool:
         # The allow-list is relative to an sdist's top directory, which the listing gives
         # only at the end of a tar: the first member names it (a valid sdist has one).
-        if not self._top:
+        if self._wanted is None:
             first = member.name.lstrip("/").split("/", 1)
             self._top.append(first[0] if self.artifact.is_sdist and len(first) > 1 else None)
-        return wanted_by(self.config, self._top[0])(member)
+            self._wanted = wanted_by(self.config, self._top[0])
+        if not member.is_file or not self._wanted(member) or not self.scanner.admit(member):
+            return False
+        self.limit = self.scanner.budget(member)  # the pass reads no further for us
+        return True
+
+    def start(self, member: Member) -> None:
+        self.scanner.start(member)
+
+    def feed(self, data: bytes) -> bool | None:
+        return None if self.scanner.feed(data) else False
+
+    def end(self, member: Member, error: ArchiveError | None) -> None:
+        self.scanner.end(member, error)
+
+    def close(self, error: ArchiveError | None) -> None:
+        if error is not None:
+            self.scanner.fail(error)
 
     def findings(self) -> list[Finding]:
-        return scan_artifact(self.artifact, self.config, content=self.result())
+        return scan_artifact(self.artifact, self.config, content=self.scanner.result)
 
 
 class _NamesOnly(MemberVisitor):
@@ -220,4 +242,4 @@ def preupload_guard_members(artifact: Artifact, context: Context, plugin: str,
     settings = SecretsConfig.from_mapping(config)
     if not any(r in wanted for r in _CONTENT_RULES):
         return _NamesOnly(artifact, settings)
-    return _SecretsConsumer(artifact, settings)
+    return _SecretsVisitor(artifact, settings)

@@ -145,63 +145,139 @@ def wanted_by(config: SecretsConfig, top: str | None) -> Callable[[Member], bool
     return lambda member: member.size > 0 and not config.allows_member(member.name, top)
 
 
+class ContentScanner:
+    """The content scan of one distribution file, fed member by member, within the bounds
+    of ``config``; what it found and where it stopped is :attr:`result`.
+
+    It is driven as a subscriber of preupload-guard's shared pass (the plugin's visitor
+    calls it on the reading thread, chunk by chunk) or from ``(member, stream)`` pairs
+    (:func:`scan_contents`). For each member: :meth:`admit` (``False``: a bound was reached
+    and the scan is over), :meth:`start` (the member's byte budget), :meth:`feed` for each
+    chunk up to the budget (``False``: the time ran out inside the member), :meth:`end`.
+    :meth:`fail` records that the archive stopped between members.
+    """
+
+    def __init__(self, config: SecretsConfig,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.config = config
+        self.clock = clock or monotonic
+        self.result = ContentScan()
+        self._deadline: float | None = None
+        self._total = 0
+        self._member: Member | None = None
+        self._scan: StreamScan | None = None
+        self._budget = 0
+        self._pem_or_key = False
+
+    def _time_limit(self) -> str:
+        return f"the time limit ({self.config.time_limit:g} s, time-limit) was reached"
+
+    def _total_limit(self) -> str:
+        return f"max-total-size ({format_size(self.config.max_total_size)}) was reached"
+
+    def admit(self, member: Member) -> bool:
+        """Whether ``member`` is scanned; ``False`` (and :attr:`result` says why) once a
+        bound is reached: no member after it is."""
+        result = self.result
+        if result.stop is not None:
+            return False
+        if self._deadline is None:  # the clock starts with the first member
+            self._deadline = self.clock() + self.config.time_limit
+        if self.clock() > self._deadline:
+            result.stop = self._time_limit()
+            return False
+        if self._total >= self.config.max_total_size:
+            result.stop = self._total_limit()
+            return False
+        return True
+
+    def budget(self, member: Member) -> int:
+        """How many of ``member``'s bytes are scanned."""
+        config = self.config
+        return min(member.size, config.max_member_size, config.max_total_size - self._total)
+
+    def start(self, member: Member) -> int:
+        """Begin ``member`` (admitted); returns its byte budget."""
+        self.result.visited.add(member.name)
+        self._member = member
+        self._budget = self.budget(member)
+        self._pem_or_key = is_pem_or_key(member.name)
+        self._scan = StreamScan(is_allowed=self.config.allows_secret,
+                                watch_pem=self._pem_or_key)
+        return self._budget
+
+    @property
+    def size(self) -> int:
+        """Bytes of the current member scanned so far."""
+        return self._scan.size if self._scan is not None else 0
+
+    def feed(self, chunk: bytes) -> bool:
+        """Scan the member's next bytes (at most its budget in all); ``False`` when the time
+        ran out before the member's end, so the rest of it is not wanted."""
+        scan, member = self._scan, self._member
+        assert scan is not None and member is not None
+        scan.feed(chunk, last=scan.size + len(chunk) >= self._budget)
+        if self.clock() > self._deadline and scan.size < member.size:  # type: ignore[operator]
+            self.result.stop = self._time_limit()
+            self.result.cut_short = member.name
+            return False
+        return True
+
+    def end(self, member: Member, error: ArchiveError | None) -> None:
+        """The member is over; ``error`` is why it could not be read to its budget."""
+        scan, result = self._scan, self.result
+        assert scan is not None
+        self._scan = self._member = None
+        if error is not None and scan.size < self._budget:  # past the budget: not read
+            reason = str(error).removeprefix(f"cannot read {member.name}: ")
+            result.unreadable.append(f"{member.name} ({reason})")
+        scan.close()  # a no-op when the last feed closed it
+        self._total += scan.size
+        _report_hits(result.found, member.name, scan)  # type: ignore[arg-type]
+        if (self._pem_or_key and not scan.saw_pem_block
+                and PRIVATE_KEY not in scan.rules_found):
+            result.found.add(SENSITIVE_FILE, f"{member.name}: {PEM_OR_KEY_REASON}",
+                             SENSITIVE_HINT)
+        if result.stop is None and scan.size < member.size and scan.size == self._budget:
+            if self._budget == self.config.max_member_size:
+                result.capped.append(f"{member.name} ({format_size(member.size)})")
+            else:
+                result.stop = self._total_limit()
+                result.cut_short = member.name
+
+    def fail(self, error: ArchiveError) -> None:
+        """The archive could not be read past a member boundary: the scan stops there."""
+        if self.result.stop is None:
+            self.result.stop = f"the archive could not be read further ({error})"
+
+
 def scan_contents(items: Iterable[tuple[Member, Any]], config: SecretsConfig,
                   clock: Callable[[], float] | None = None) -> ContentScan:
     """Scan every ``(member, stream)`` of ``items`` within the bounds of ``config``.
 
-    ``items`` is the shape of :meth:`ArchiveReader.iter_streams`; the plugin feeds it from
-    preupload-guard's one shared pass over the archive (a :class:`StreamConsumer`), so the
-    scan costs no reading of its own.
+    ``items`` is the shape of :meth:`ArchiveReader.iter_streams`: the scan of a file read
+    outside preupload-guard's shared pass (which feeds a :class:`ContentScanner` directly).
     """
-    clock = clock or monotonic
-    result = ContentScan()
-    out = result.found
-    deadline = clock() + config.time_limit
-    total = 0
+    scanner = ContentScanner(config, clock)
     try:
         for member, stream in items:
-            if clock() > deadline:
-                result.stop = f"the time limit ({config.time_limit:g} s, time-limit) was reached"
+            if not scanner.admit(member):
                 break
-            if total >= config.max_total_size:
-                result.stop = (f"max-total-size ({format_size(config.max_total_size)}) was "
-                               "reached")
-                break
-            result.visited.add(member.name)
-            budget = min(member.size, config.max_member_size, config.max_total_size - total)
-            pem_or_key = is_pem_or_key(member.name)
-            scan = StreamScan(is_allowed=config.allows_secret, watch_pem=pem_or_key)
+            budget = scanner.start(member)
+            error: ArchiveError | None = None
             try:
-                while scan.size < budget:
-                    chunk = stream.read(min(CHUNK, budget - scan.size))
-                    if not chunk:
-                        break
-                    scan.feed(chunk, last=scan.size + len(chunk) >= budget)
-                    if clock() > deadline and scan.size < member.size:
-                        result.stop = (f"the time limit ({config.time_limit:g} s, "
-                                       "time-limit) was reached")
-                        result.cut_short = member.name
+                while scanner.size < budget:
+                    chunk = stream.read(min(CHUNK, budget - scanner.size))
+                    if not chunk or not scanner.feed(chunk):
                         break
             except ArchiveError as exc:
-                reason = str(exc).removeprefix(f"cannot read {member.name}: ")
-                result.unreadable.append(f"{member.name} ({reason})")
-            scan.close()  # a no-op when the last feed closed it
-            total += scan.size
-            _report_hits(out, member.name, scan)  # type: ignore[arg-type]
-            if pem_or_key and not scan.saw_pem_block and PRIVATE_KEY not in scan.rules_found:
-                out.add(SENSITIVE_FILE, f"{member.name}: {PEM_OR_KEY_REASON}", SENSITIVE_HINT)
-            if result.stop is None and scan.size < member.size and scan.size == budget:
-                if budget == config.max_member_size:
-                    result.capped.append(f"{member.name} ({format_size(member.size)})")
-                else:
-                    result.stop = (f"max-total-size ({format_size(config.max_total_size)}) "
-                                   "was reached")
-                    result.cut_short = member.name
-            if result.stop is not None:
+                error = exc
+            scanner.end(member, error)
+            if scanner.result.stop is not None:
                 break
     except ArchiveError as exc:
-        result.stop = f"the archive could not be read further ({exc})"
-    return result
+        scanner.fail(exc)
+    return scanner.result
 
 
 def scan_artifact(
