@@ -69,8 +69,7 @@ def document() -> tuple[bytes, list[tuple[str, int, int]]]:
 def test_overlap_covers_the_longest_possible_match():
     longest = {
         "pypi": b"pypi-" + b"AgE" + b"A" * 5000,
-        "github": b"ghp_" + b"A" * 251,
-        "github-pat": b"github_pat_" + b"A" * 251,
+        "github": [b"ghp_" + b"A" * 251, b"github_pat_" + b"A" * 251],
         "private-key": (b"-----BEGIN AAAAAAAAAAAA BBBBBBBBBBBB CCCCCCCCCCCC PRIVATE KEY BLOCK"
                         b"-----"
                         + b"\\n" * 8
@@ -79,9 +78,11 @@ def test_overlap_covers_the_longest_possible_match():
     }
     for detector in DETECTORS:
         if detector.name in longest:
-            match = detector.regex.match(longest[detector.name])
-            assert match is not None, detector.name
-            assert len(match.group(0)) <= MAX_MATCH, detector.name
+            cases = longest[detector.name]
+            for case in cases if isinstance(cases, list) else [cases]:
+                match = detector.regex.match(case)
+                assert match is not None, detector.name
+                assert len(match.group(0)) <= MAX_MATCH, detector.name
     assert OVERLAP >= MAX_MATCH
 
 
@@ -168,7 +169,7 @@ def test_adversarial_content_scans_in_linear_time(name):
 
 def test_every_anchor_is_a_literal_prefix_of_its_regex():
     anchored = [detector for detector in DETECTORS if detector.anchor]
-    assert len(anchored) >= 5  # pypi, github-pat and the three AWS secret spellings
+    assert len(anchored) >= 4  # pypi and the three AWS secret spellings
     for detector in anchored:
         pattern = detector.regex.pattern
         # Plain literal bytes (no metacharacter), written first, and not made optional by a
@@ -232,3 +233,36 @@ def test_anchored_secret_at_a_round_limit_is_found_once(shift):
         scan.close()
         expected = at + (secret.index(b"=") + 1 if b"=" in secret else 0)
         assert [hit.offset for hit in scan.hits] == [expected], secret[:12]
+
+
+# -- the two GitHub formats share one detector, which must find what two separate ones did --
+def _github_fragments() -> list[bytes]:
+    token, pat = support.github_token().encode(), support.github_pat().encode()
+    return [token, pat, token[:30], pat[:60], b"ghp_", b"ghs_", b"gh", b"github_pat_",
+            b"github_", b"g", b"_", b"A1", b"x" * 40, b"\n", b" ", token + b"_", pat + b"!"]
+
+
+@given(parts=st.lists(st.sampled_from(_github_fragments()), max_size=30),
+       cut=st.lists(st.integers(min_value=1, max_value=3 * OVERLAP), min_size=1, max_size=4))
+@settings(max_examples=300, deadline=None)
+def test_the_github_detector_finds_what_one_per_format_found(parts, cut):
+    [github] = [d for d in DETECTORS if d.name == "github"]
+    separate = (
+        dataclasses.replace(github, regex=re.compile(
+            rb"gh[pousr]_[A-Za-z0-9]{36,251}(?![A-Za-z0-9_])")),
+        dataclasses.replace(github, name="github-pat", regex=re.compile(
+            rb"github_pat_[A-Za-z0-9_]{70,251}(?![A-Za-z0-9_])")),
+    )
+    data = b"".join(parts)
+
+    def scan(detectors):
+        scanner = StreamScan(detectors, max_hits=1000)
+        pos, step = 0, 0
+        while pos < len(data):
+            size = cut[step % len(cut)]
+            scanner.feed(data[pos:pos + size])
+            pos, step = pos + size, step + 1
+        scanner.close()
+        return sorted((h.offset, h.line, h.secret) for h in scanner.hits), scanner.extra
+
+    assert scan((github,)) == scan(separate)

@@ -1,8 +1,8 @@
 """What a secret looks like: one :class:`Detector` per credential format.
 
 Every detector is a byte regex, so binary members (compiled extensions, pickles, images)
-are scanned as well as text. Each regex starts with a literal (``pypi-AgE``, ``gh``,
-``github_pat_``, ``A``, ``-----BEGIN ``, ``ecret_access_key``, ...), so that ``re`` finds
+are scanned as well as text. Each regex starts with a literal (``pypi-AgE``, ``g``,
+``A``, ``-----BEGIN ``, ``ecret_access_key``, ...), so that ``re`` finds
 candidates with its literal-prefix search instead of trying every position: that search
 is the prefilter, and a buffer with no candidate costs one quick pass per detector. Where
 ``bytes.find`` finds the prefix faster than ``re`` does, the detector names it as its
@@ -76,7 +76,7 @@ class Detector:
     #: to each occurrence of its first byte and comparing from there; ``bytes.find`` skips
     #: ahead by the needle's length. For a prefix whose first byte is common (the ``e`` of
     #: ``ecret_access_key``) that is 3x faster, and most buffers hold no occurrence at all,
-    #: so the regex never runs. A short or common prefix (``gh``, ``A``, ``-----BEGIN ``)
+    #: so the regex never runs. A short or common prefix (``g``, ``A``, ``-----BEGIN ``)
     #: gains nothing and has none.
     anchor: bytes = b""
 
@@ -136,8 +136,13 @@ _GITHUB_LABELS = {
     b"ghr_": "GitHub refresh token",
     b"github_pat_": "GitHub fine-grained personal access token",
 }
-_GITHUB_RE = re.compile(rb"gh[pousr]_[A-Za-z0-9]{36,251}(?![A-Za-z0-9_])")
-_GITHUB_PAT_RE = re.compile(rb"github_pat_[A-Za-z0-9_]{70,251}(?![A-Za-z0-9_])")
+#: Both GitHub formats in one regex: they share the prefix ``g``, so one literal-prefix
+#: search finds the candidates of both (on 400 MB of the benchmark's members 0.21 s, where
+#: the two separate searches took 0.19 + 0.17 s). No match of one can start inside a match
+#: of the other: a ``gh`` body has no ``_``, and inside a ``github_pat_`` body a ``gh`` is
+#: preceded by a word character, which :attr:`Detector.not_after` refuses.
+_GITHUB_RE = re.compile(
+    rb"g(?:h[pousr]_[A-Za-z0-9]{36,251}|ithub_pat_[A-Za-z0-9_]{70,251})(?![A-Za-z0-9_])")
 
 
 def _describe_github(match: re.Match[bytes]) -> Secret:
@@ -214,8 +219,6 @@ def _describe_private_key(match: re.Match[bytes]) -> Secret | None:
 DETECTORS: tuple[Detector, ...] = (
     Detector(TOKEN, "pypi", _PYPI_RE, _describe_pypi, not_after=_ALNUM, anchor=b"pypi-AgE"),
     Detector(TOKEN, "github", _GITHUB_RE, _describe_github, not_after=_ALNUM_UNDERSCORE),
-    Detector(TOKEN, "github-pat", _GITHUB_PAT_RE, _describe_github,
-             not_after=_ALNUM_UNDERSCORE, anchor=b"github_pat_"),
     Detector(AWS_KEY, "aws-access-key-id", _AWS_ID_RE, _describe_aws_id, not_after=_ALNUM),
     *(
         Detector(AWS_KEY, "aws-secret-access-key", re.compile(re.escape(name) + _AWS_SECRET_VALUE),
