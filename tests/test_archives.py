@@ -817,13 +817,19 @@ def test_the_scanner_suffix_is_pathlibs() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from preupload_guard.checks.archives.token_scan import posix_suffix
+    from preupload_guard.checks.archives.token_scan import is_scanned_member, posix_suffix
 
     @settings(max_examples=3000, deadline=None)
-    @given(st.text(alphabet="ab./Py\x00é", max_size=14))
+    @given(st.text(alphabet="ab./PyYeE\x00éİ", max_size=14))
     def same(name: str) -> None:
         assert posix_suffix(name) == PurePosixPath(name).suffix, name
+        # and the scanner's choice, with its quick refusal of most names, is pathlib's too
+        assert is_scanned_member(name) == (
+            PurePosixPath(name).suffix.lower() in (".py", ".pye")), name
 
     same()
-    for name in ["a/b.py", "a/.py", "a/b.py/", "a/b.py.", "a//b.PY", "./x.pye", "x", ""]:
+    for name in ["a/b.py", "a/.py", "a/b.py/", "a/b.py.", "a//b.PY", "./x.pye", "x", "",
+                 "a.py/.", "a.pYe//", "b.py/..", "x.PYE", "x.pyc", "py", ".py"]:
         assert posix_suffix(name) == PurePosixPath(name).suffix, name
+        assert is_scanned_member(name) == (
+            PurePosixPath(name).suffix.lower() in (".py", ".pye")), name

@@ -65,6 +65,12 @@ def is_scanned_member(member_name: str, size: int | None = None) -> bool:
     """The scanner's choice of members: last suffix ``.py``/``.pye`` (any case), ≤ 5 MiB."""
     if size is not None and size > SCAN_MAX_FILE_SIZE:
         return False
+    # Most members end in neither: refused at once. Only a name ending in ``.py``/``.pye``
+    # (any case) can have that suffix, or one whose last component pathlib drops (``a.py/``,
+    # ``a.py/.``); ``lower`` maps character by character, so no other tail can become one.
+    if not member_name[-4:].lower().endswith((".py", ".pye")) and not member_name.endswith(
+            ("/", ".")):
+        return False
     return posix_suffix(member_name).lower() in SCAN_SUFFIXES
 
 
