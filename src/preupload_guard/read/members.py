@@ -15,9 +15,11 @@ There are two kinds of subscriber. A :class:`MemberVisitor` is called back on th
 thread with each chunk (cheap: hashing, pattern matching, keeping small files). A
 :class:`StreamConsumer` wraps code written as a loop over ``(member, stream)`` pairs, the
 shape of :meth:`ArchiveReader.iter_streams`: the loop runs in a worker thread and reads its
-streams from a small bounded queue, so existing stream code (binary header readers,
-secret scanners) joins the pass unchanged. Hashing and zlib release the GIL, so the worker
-and the reader overlap.
+streams from a small bounded queue, so existing stream code (binary header readers, the
+size breakdown) joins the pass unchanged. Hashing and zlib release the GIL, so the worker
+and the reader overlap, but every hand-over costs: code that can take chunks is cheaper
+as a visitor (the secrets scanner was a consumer, and a check with it ran ~8% faster once
+it became one).
 
 Subscriptions are made through the ``preupload_guard_members`` hook (see
 ``engine/hookspecs.py`` and docs/plugins.md); the runner collects them before the file is
