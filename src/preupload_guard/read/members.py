@@ -376,7 +376,8 @@ class Fanout:
 
     # The calls below run for every member and chunk of every archive (~100,000 members on
     # the benchmark's set), so each visitor call is guarded by an inline ``try`` rather
-    # than a closure handed to :meth:`_guard`: that halved the pass's own cost per member.
+    # than a closure handed to :meth:`_guard`: that cut the pass's own cost by a third
+    # (0.47 to 0.30 s for the set's 98,749 members and three built-in visitors).
     def _fail(self, visitor: MemberVisitor, exc: BaseException) -> None:
         self.failures[id(visitor)] = exc
         if visitor in self._current:
