@@ -243,22 +243,31 @@ def test_findings_keep_their_order_whatever_the_pool_width(tmp_path: Path) -> No
 # -- the stream consumer's hand-over: batched, and byte-exact whatever the sizes ------------
 
 
-def _feed_pass(consumer: StreamConsumer, members: list[tuple[Member, bytes, int]],
-               error_at: int | None = None) -> None:
-    """Drive a real :class:`Fanout` as the archive readers do: chunks of ``step`` bytes."""
-    fanout = Fanout([consumer])
+def _feed_pass(visitors: MemberVisitor | list[MemberVisitor],
+               members: list[tuple[Member, bytes, int]],
+               error_at: int | None = None) -> tuple[Fanout, dict[str, int]]:
+    """Drive a real :class:`Fanout` as the archive readers do: chunks of ``step`` bytes, no
+    further than the limit ``begin`` gives. Returns it and the bytes read of each member."""
+    fanout = Fanout(visitors if isinstance(visitors, list) else [visitors])
+    reads: dict[str, int] = {}
     for index, (member, data, step) in enumerate(members):
-        wanted, _limit = fanout.begin(member)
+        wanted, limit = fanout.begin(member)
         if not wanted:
             continue
-        for pos in range(0, len(data), step):
-            if not fanout.feed(data[pos:pos + step]):
+        end = len(data) if limit is None else min(len(data), limit)
+        done = 0
+        while done < end:
+            chunk = data[done:min(done + step, end)]
+            done += len(chunk)
+            if not fanout.feed(chunk):
                 break
+        reads[member.name] = done
         if index == error_at:
             fanout.finish_member(ArchiveError(f"cannot read {member.name}: broken"))
         else:
             fanout.finish_member()
     fanout.close()
+    return fanout, reads
 
 
 def _read_all(sizes: list[int]):
@@ -421,22 +430,9 @@ def test_the_fanout_keeps_its_contract_for_every_visitor(contents, step, visitor
     and one ``close``; a visitor that raises is never called again and is the only one
     that pays; and a member is read no further than its hungriest visitor asks."""
     logged = [_Logged(*v) for v in visitors]
-    fanout = Fanout(logged)
-    reads: dict[int, int] = {}
-    for i, data in enumerate(contents):
-        member = Member(f"m{i}", len(data))
-        wanted, limit = fanout.begin(member)
-        if not wanted:
-            continue
-        done = 0
-        while done < len(data) and (limit is None or done < limit):
-            chunk = data[done:done + step if limit is None else min(done + step, limit)]
-            done += len(chunk)
-            if not fanout.feed(chunk):
-                break
-        reads[i] = done
-        fanout.finish_member(ArchiveError("broken") if error_at == i else None)
-    fanout.close(None)
+    fanout, reads = _feed_pass(
+        logged, [(Member(f"m{i}", len(data)), data, step) for i, data in enumerate(contents)],
+        error_at)
     for v in logged:
         assert v.misuse == []
         assert (fanout.failure(v) is not None) == v.raised
@@ -459,7 +455,7 @@ def test_the_fanout_keeps_its_contract_for_every_visitor(contents, step, visitor
                 assert error is None
             else:
                 assert (error is not None) == (error_at == i)
-    for i, done in reads.items():
-        limits = [v.limit for v in logged if ("start", f"m{i}") in v.log]
+    for name, done in reads.items():
+        limits = [v.limit for v in logged if ("start", name) in v.log]
         if limits and None not in limits:
             assert done <= max(limits)

@@ -6,19 +6,22 @@ import dataclasses
 import random
 import re
 import time
+from typing import Any
 
 import pytest
 import secrets_support as support
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from preupload_guard_secrets.detectors import DETECTORS, MAX_MATCH
+from preupload_guard_secrets.detectors import DETECTORS, MAX_MATCH, Detector
 from preupload_guard_secrets.scan import CHUNK
 from preupload_guard_secrets.stream import CONTEXT, OVERLAP, StreamScan
 
 
-def scan_in(data: bytes, sizes: list[int] | int) -> StreamScan:
-    """Feed ``data`` in pieces of the given sizes (repeated), then close."""
-    scan = StreamScan()
+def scan_in(data: bytes, sizes: list[int] | int, detectors: tuple[Detector, ...] = DETECTORS,
+            **options: Any) -> StreamScan:
+    """Feed ``data`` in pieces of the given sizes (repeated), then close; ``detectors`` and
+    ``options`` go to :class:`StreamScan`."""
+    scan = StreamScan(detectors, **options)
     pos, step = 0, 0
     while pos < len(data):
         size = sizes if isinstance(sizes, int) else sizes[step % len(sizes)]
@@ -205,13 +208,7 @@ def test_anchored_scan_finds_exactly_what_the_regexes_alone_find(parts, cut, fil
     plain = tuple(dataclasses.replace(detector, anchor=b"") for detector in DETECTORS)
 
     def scan(detectors):
-        scanner = StreamScan(detectors, watch_pem=True, max_hits=1000)
-        pos, step = 0, 0
-        while pos < len(data):
-            size = cut[step % len(cut)]
-            scanner.feed(data[pos:pos + size])
-            pos, step = pos + size, step + 1
-        scanner.close()
+        scanner = scan_in(data, cut, detectors, watch_pem=True, max_hits=1000)
         return scanner.hits, scanner.extra, scanner.saw_pem_block
 
     assert scan(DETECTORS) == scan(plain)
@@ -256,13 +253,7 @@ def test_the_github_detector_finds_what_one_per_format_found(parts, cut):
     data = b"".join(parts)
 
     def scan(detectors):
-        scanner = StreamScan(detectors, max_hits=1000)
-        pos, step = 0, 0
-        while pos < len(data):
-            size = cut[step % len(cut)]
-            scanner.feed(data[pos:pos + size])
-            pos, step = pos + size, step + 1
-        scanner.close()
+        scanner = scan_in(data, cut, detectors, max_hits=1000)
         return sorted((h.offset, h.line, h.secret) for h in scanner.hits), scanner.extra
 
     assert scan((github,)) == scan(separate)
