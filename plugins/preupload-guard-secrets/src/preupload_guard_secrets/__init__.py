@@ -178,16 +178,15 @@ class _SecretsVisitor(MemberVisitor):
         self.artifact = artifact
         self.config = config
         self.scanner = ContentScanner(config)
-        self._top: list[str | None] = []  # an sdist's top directory, from its first member
-        self._wanted: Callable[[Member], bool] | None = None
+        self._wanted: Callable[[Member], bool] | None = None  # decided at the first member
 
     def wants(self, member: Member) -> bool:
         # The allow-list is relative to an sdist's top directory, which the listing gives
         # only at the end of a tar: the first member names it (a valid sdist has one).
         if self._wanted is None:
             first = member.name.lstrip("/").split("/", 1)
-            self._top.append(first[0] if self.artifact.is_sdist and len(first) > 1 else None)
-            self._wanted = wanted_by(self.config, self._top[0])
+            top = first[0] if self.artifact.is_sdist and len(first) > 1 else None
+            self._wanted = wanted_by(self.config, top)
         if not member.is_file or not self._wanted(member) or not self.scanner.admit(member):
             return False
         self.limit = self.scanner.budget(member)  # the pass reads no further for us
