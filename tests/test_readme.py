@@ -71,11 +71,72 @@ def test_child_render_agrees_with_inline(monkeypatch: pytest.MonkeyPatch) -> Non
     assert child.status == "failed"
 
 
+#: ~0.6 s of docutils here.
+SLOW = "Title\n=====\n\n" + "Some *emphasis*, ``code`` and a `link <https://e.org/x>`_.\n\n" * 1000
+
+
 def test_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(readme.INLINE_LIMIT_ENV, "0")
     monkeypatch.setenv(readme.TIMEOUT_ENV, "0.05")
-    result = readme.render("Title\n=====\n\nBody.\n", readme.RST)
+    result = readme.render(SLOW, readme.RST)
     assert result.status == "timeout" and result.timeout == 0.05
+    # The child that overran was killed; the next README gets a new one.
+    assert readme.render("Title\n=====\n\nBody.\n", readme.RST).status == "ok"
+
+
+def test_the_time_limit_does_not_pay_for_the_child_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh child takes ~0.25 s to start and import docutils; a quick README is still
+    decided within a 0.15 s limit, because the limit runs from the request."""
+    monkeypatch.setattr(readme, "_worker", None)
+    monkeypatch.setenv(readme.INLINE_LIMIT_ENV, "0")
+    monkeypatch.setenv(readme.TIMEOUT_ENV, "0.15")
+    assert readme.render("Title\n=====\n\nBody.\n", readme.RST).status == "ok"
+    readme._child().close()
+
+
+PREFETCHED = [
+    ("Title\n=====\n\nBody.\n", readme.RST),
+    ("Fine.\n\nTitle here\n====\n\nx\n", readme.RST),
+    (".. just a comment\n", readme.RST),
+    ("Intro.\n\n.. include:: /etc/passwd\n", readme.RST),
+    ("".join("  " * i + "x\n\n" for i in range(200)), readme.RST),  # RecursionError
+    ("hello\n", readme.MARKDOWN),
+    ("[a]: https://example.com\n", readme.MARKDOWN),
+]
+
+
+def test_a_prefetched_verdict_is_the_inline_verdict(render_calls: list[str]) -> None:
+    inline = [readme.render(text, renderer) for text, renderer in PREFETCHED]
+    assert len(render_calls) == len(PREFETCHED)
+    readme.clear_cache()
+    assert all(readme.prefetch(text, renderer) for text, renderer in PREFETCHED)
+    fetched = [readme.render(text, renderer) for text, renderer in PREFETCHED]
+    assert len(render_calls) == len(PREFETCHED)  # none rendered here: all in the child
+    assert [(r.status, r.line, r.level, r.message) for r in fetched] == [
+        (r.status, r.line, r.level, r.message) for r in inline]
+
+
+def test_prefetch_starts_each_render_once(render_calls: list[str]) -> None:
+    assert not readme.prefetch("anything", readme.PLAIN)
+    assert readme.prefetch("Body.\n", readme.RST)
+    assert not readme.prefetch("Body.\n", readme.RST)  # under way
+    assert readme.render("Body.\n", readme.RST).status == "ok"
+    assert not readme.prefetch("Body.\n", readme.RST)  # decided
+    assert render_calls == []
+
+
+def test_a_prefetch_forgotten_by_clear_cache_is_not_kept(monkeypatch: pytest.MonkeyPatch,
+                                                          render_calls: list[str]) -> None:
+    monkeypatch.setenv(readme.TIMEOUT_ENV, "0.05")
+    assert readme.prefetch(SLOW, readme.RST)  # will time out in the child
+    [under_way] = readme._pending.values()
+    readme.clear_cache()  # the limits change, as between two runs
+    assert under_way.result(timeout=60).status == "timeout"  # it arrived after the clear
+    monkeypatch.setenv(readme.TIMEOUT_ENV, "60")
+    monkeypatch.setenv(readme.INLINE_LIMIT_ENV, str(10**7))
+    assert readme.render(SLOW, readme.RST).status == "ok"  # not the forgotten verdict
+    assert render_calls == [SLOW]
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("", 60.0), ("5", 5.0), ("junk", 60.0),

@@ -13,12 +13,17 @@ file when the renderer returns nothing. This module answers the same question lo
   nothing and refuses it. Only the three settings that make that difference are overridden;
   everything else (halt on WARNING, no raw/include, ...) is taken from the installed package.
 * docutils renders about 25-40 KiB/s here and gets slower than linear on large documents (a
-  730 KiB README took ~29 s). A description up to :data:`DEFAULT_INLINE_LIMIT` bytes is
-  rendered in this process (well under a second, and the parent pays docutils' import only
-  once); a larger one is rendered in a child interpreter that is killed after the time
-  limit, so a pathological README costs at most that limit and is reported as "could not be
-  verified", never as a pass and never as a hang. Both numbers can be changed through the
-  environment (:data:`TIMEOUT_ENV`, :data:`INLINE_LIMIT_ENV`) or the module constants.
+  730 KiB README took ~29 s). Rendering is pure Python: on a thread it holds the GIL that
+  the other files' reading needs (~13% of checking the benchmark set). So when a run has
+  more files to read, each README is handed to a render child (``read/child_worker.py``)
+  as soon as its file's metadata is read (:func:`prefetch`), and the check collects the
+  verdict later. On its own, :func:`render` renders a description up to
+  :data:`DEFAULT_INLINE_LIMIT` bytes in this process and a larger one in the child.
+* In the child, every render has a time limit (counted from the request, not from the
+  child's start) and a memory cap: a pathological README costs at most that limit and is
+  reported as "could not be verified", never as a pass and never as a hang; the child is
+  then replaced. Both numbers can be changed through the environment
+  (:data:`TIMEOUT_ENV`, :data:`INLINE_LIMIT_ENV`) or the module constants.
 * Results are cached by content, because the wheel and the sdist of one release almost
   always carry the same README: it is rendered once per run.
 
@@ -28,25 +33,27 @@ rendered.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import io
-import json
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
 import warnings
 from collections import OrderedDict
+from concurrent.futures import Future
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-#: Seconds a guarded (child-process) render may take before it is abandoned.
+from preupload_guard.read.child_worker import ChildFailed, ChildWorker, serve
+
+#: Seconds a render in the child may take before it is abandoned.
 DEFAULT_TIMEOUT = 60.0
-#: Descriptions up to this many UTF-8 bytes are rendered in-process, larger ones in a child.
+#: Up to this many UTF-8 bytes, :func:`render` renders in-process; larger, in the child.
 DEFAULT_INLINE_LIMIT = 64 * 1024
 #: The address-space cap of the render child (bytes): docutils on a 5 MB description
 #: peaks near 100 MB; an interpreter with readme-renderer loaded maps ~150 MB.
@@ -80,22 +87,22 @@ PYPI_RST_OVERRIDES: dict[str, Any] = {
 _CACHE_SIZE = 4096
 _cache: OrderedDict[tuple[str, str], Rendered] = OrderedDict()
 _cache_lock = threading.Lock()
-#: One lock per README being rendered right now (see :func:`render`).
-_pending: dict[tuple[str, str], threading.Lock] = {}
+#: The verdict to come of each README being rendered right now (see :func:`render`).
+_pending: dict[tuple[str, str], Future[Rendered]] = {}
 
 # docutils reports "<source>:<line>: (<LEVEL>/<n>) <text>"; the line may be empty.
 _MESSAGE_RE = re.compile(
     r"^[^\n]*?:(?P<line>\d*): \((?P<level>[A-Z]+/\d)\) (?P<text>[^\n]*)", re.MULTILINE
 )
 
-# The child interpreter: takes the parent's import path so that it finds exactly the same
-# readme_renderer and docutils, renders, and prints one JSON object.
+# The render child (read/child_worker.py): its greeting is the parent's import path, so
+# that it finds exactly the same readme_renderer and docutils.
 _CHILD_CODE = (
     "import json, sys\n"
-    "data = json.loads(sys.stdin.buffer.read().decode('utf-8'))\n"
-    "sys.path[:] = data['path']\n"
-    "from preupload_guard.read.readme import _child_main\n"
-    "_child_main(data)\n"
+    "size = int.from_bytes(sys.stdin.buffer.read(8), 'big')\n"
+    "sys.path[:] = json.loads(sys.stdin.buffer.read(size).decode('utf-8'))\n"
+    "from preupload_guard.read.readme import _serve\n"
+    "_serve()\n"
 )
 
 
@@ -172,42 +179,118 @@ def render(text: str, renderer: str) -> Rendered:
     if renderer == MARKDOWN and not markdown_available():
         return Rendered("unavailable", MARKDOWN,
                         message="comrak is not installed (readme-renderer[md])")
-    key = (renderer, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    key = _key(text, renderer)
+    found, mine = _claim(key)
+    if isinstance(found, Rendered):
+        return found
+    if not mine:
+        # Files are checked in parallel, and the wheel and sdist of a release carry the
+        # same README: a second caller waits for the render under way (maybe a prefetch).
+        return found.result()
+    try:
+        if len(text.encode("utf-8", "surrogatepass")) <= inline_limit() or not _can_spawn():
+            result = _render_inline(text, renderer)
+        else:
+            result = _in_child(text, renderer, render_timeout())
+    except BaseException as exc:  # KeyboardInterrupt: whoever waits must not wait forever
+        _drop(key, found, exc)
+        raise
+    _settle(key, found, result)
+    return result
+
+
+def prefetch(text: str, renderer: str) -> bool:
+    """Start rendering ``text`` in the render child now; :func:`render` collects it later.
+
+    The run calls this as soon as a file's metadata is read, so that docutils runs on
+    another core while this process reads the other files; rendering in-process would hold
+    the GIL those reads need. Every prefetched README gets the child's guards (the time
+    limit and the memory cap), whatever its size. Returns whether a render was started
+    (not for plain text, a missing renderer, a README already rendered or under way, or
+    where no child can be started).
+    """
+    if renderer == PLAIN or (renderer == MARKDOWN and not markdown_available()):
+        return False
+    if not _can_spawn() or _child().broken:
+        return False
+    key = _key(text, renderer)
+    found, mine = _claim(key)
+    if not mine:
+        return False
+    timeout = render_timeout()
+    start = time.perf_counter()
+
+    def done(answer: Any) -> None:
+        _settle(key, found, _from_child(answer, renderer, timeout, start))
+
+    _child().submit({"renderer": renderer, "text": text}, timeout, done)
+    return True
+
+
+def clear_cache() -> None:
+    """Forget earlier verdicts (tests change the limits between runs).
+
+    A render still under way is forgotten too: its verdict, found under the old limits, is
+    not kept when it arrives.
+    """
+    with _cache_lock:
+        _cache.clear()
+        _pending.clear()
+
+
+def _key(text: str, renderer: str) -> tuple[str, str]:
+    return renderer, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _claim(key: tuple[str, str]) -> tuple[Rendered | Future[Rendered], bool]:
+    """The cached verdict; or the future verdict of a render under way (``False``); or a
+    new future that the caller must settle (``True``)."""
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None:
             _cache.move_to_end(key)
-            return cached
-        # Files are checked in parallel, and the wheel and sdist of a release carry the
-        # same README: the second caller waits for the first render instead of repeating it.
-        pending = _pending.setdefault(key, threading.Lock())
-    with pending:
-        with _cache_lock:
-            cached = _cache.get(key)
-        if cached is not None:
-            return cached
-        size = len(text.encode("utf-8", "surrogatepass"))
-        if size <= inline_limit() or not _can_spawn():
-            result = _render_inline(text, renderer)
-        else:
-            result = _render_in_child(text, renderer, render_timeout())
-        with _cache_lock:
+            return cached, False
+        future = _pending.get(key)
+        if future is not None:
+            return future, False
+        future = _pending[key] = Future()
+        return future, True
+
+
+def _settle(key: tuple[str, str], future: Future[Rendered], result: Rendered) -> None:
+    with _cache_lock:
+        if _pending.get(key) is future:  # not forgotten by clear_cache meanwhile
+            del _pending[key]
             _cache[key] = result
-            _pending.pop(key, None)
             while len(_cache) > _CACHE_SIZE:
                 _cache.popitem(last=False)
-    return result
+    future.set_result(result)
 
 
-def clear_cache() -> None:
-    """Forget earlier verdicts (tests change the limits between runs)."""
+def _drop(key: tuple[str, str], future: Future[Rendered], exc: BaseException) -> None:
     with _cache_lock:
-        _cache.clear()
+        if _pending.get(key) is future:
+            del _pending[key]
+    future.set_exception(exc)
 
 
 def _can_spawn() -> bool:
     # A frozen application's executable is not a Python interpreter.
     return bool(sys.executable) and not getattr(sys, "frozen", False)
+
+
+_worker: ChildWorker | None = None
+_worker_lock = threading.Lock()
+
+
+def _child() -> ChildWorker:
+    """The run's one render child (started at its first README, ended at exit)."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = ChildWorker([sys.executable, "-I", "-c", _CHILD_CODE], list(sys.path))
+            atexit.register(_worker.close)
+        return _worker
 
 
 def _render_inline(text: str, renderer: str) -> Rendered:
@@ -220,42 +303,40 @@ def _render_inline(text: str, renderer: str) -> Rendered:
     return _verdict(renderer, ok, messages, time.perf_counter() - start)
 
 
-def _render_in_child(text: str, renderer: str, timeout: float) -> Rendered:
-    payload = json.dumps({"path": sys.path, "renderer": renderer, "text": text})
+def _in_child(text: str, renderer: str, timeout: float) -> Rendered:
+    worker = _child()
+    if worker.broken:  # no interpreter to start: render here, unguarded
+        return _render_inline(text, renderer)
     start = time.perf_counter()
     try:
-        proc = subprocess.run(
-            [sys.executable, "-I", "-c", _CHILD_CODE],
-            input=payload.encode("utf-8"),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return Rendered("timeout", renderer, seconds=time.perf_counter() - start,
-                        timeout=timeout)
-    except OSError:  # no interpreter to start: render here, unguarded
-        return _render_inline(text, renderer)
+        answer: Any = worker.ask({"renderer": renderer, "text": text}, timeout)
+    except ChildFailed as exc:
+        if worker.broken:
+            return _render_inline(text, renderer)
+        answer = exc
+    return _from_child(answer, renderer, timeout, start)
+
+
+def _from_child(answer: Any, renderer: str, timeout: float, start: float) -> Rendered:
+    """The verdict from the child's answer (or its failure), timed from ``start``."""
     elapsed = time.perf_counter() - start
-    try:
-        answer = json.loads(proc.stdout.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        tail = proc.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [
-            f"exit status {proc.returncode}"
-        ]
-        return Rendered("crashed", renderer, message=tail[0][:300], seconds=elapsed)
+    if isinstance(answer, ChildFailed):
+        if answer.kind == "timeout":
+            return Rendered("timeout", renderer, seconds=elapsed, timeout=timeout)
+        return Rendered("crashed", renderer, message=str(answer)[:300], seconds=elapsed)
     if "error" in answer:
         return Rendered("crashed", renderer, message=str(answer["error"])[:300],
                         seconds=elapsed)
     return _verdict(renderer, bool(answer["ok"]), str(answer["messages"]), elapsed)
 
 
-def _child_main(data: dict[str, Any]) -> None:
-    """Entry point of the child interpreter (see :data:`_CHILD_CODE`).
+def _serve() -> None:
+    """Entry point of the render child (see :data:`_CHILD_CODE`).
 
     The child's address space is capped at :data:`CHILD_MEMORY` where the platform allows,
     so a description that makes docutils allocate without end ends as ``crashed`` (out of
-    memory) instead of swapping the machine.
+    memory) instead of swapping the machine. The renderers are imported before the child
+    says it is ready, so a render's time limit does not pay for them.
     """
     try:
         import resource
@@ -264,15 +345,23 @@ def _child_main(data: dict[str, Any]) -> None:
     except (ImportError, ValueError, OSError):
         pass  # no resource module (Windows) or a lower hard limit already: keep it
     try:
-        ok, messages = _render_here(data["text"], data["renderer"])
-        answer: dict[str, Any] = {"ok": ok, "messages": messages}
+        import docutils.core  # noqa: F401
+        import readme_renderer.rst  # noqa: F401
+    except ImportError:
+        pass  # reported by the first render that needs them
+    serve(_answer)
+
+
+def _answer(request: dict[str, Any]) -> dict[str, Any]:
+    """The child's answer to one request: the render's outcome, or the error it raised."""
+    try:
+        ok, messages = _render_here(request["text"], request["renderer"])
+        return {"ok": ok, "messages": messages}
     except MemoryError:
-        answer = {"error": f"MemoryError: the renderer needed more than "
-                           f"{CHILD_MEMORY // 2**20} MiB"}
+        return {"error": f"MemoryError: the renderer needed more than "
+                         f"{CHILD_MEMORY // 2**20} MiB"}
     except Exception as exc:
-        answer = {"error": f"{type(exc).__name__}: {exc}"}
-    sys.stdout.buffer.write(json.dumps(answer).encode("utf-8"))
-    sys.stdout.flush()
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def _verdict(renderer: str, ok: bool, messages: str, seconds: float) -> Rendered:

@@ -1,0 +1,241 @@
+"""A long-lived child interpreter that answers requests one at a time, with a time limit.
+
+Why a child: work that is pure Python (docutils rendering a README) holds the GIL, so on a
+thread it slows every other file being read. In a child it runs on another core, and a
+hostile input there can only take the child down: the caller kills it when a request
+overruns its time limit, and starts a new one for the next request.
+
+Why long-lived: a fresh interpreter that imports docutils costs ~0.2 s, more than most
+renders. One child serves the whole run; requests queued with :meth:`ChildWorker.submit`
+are answered in order by one feeding thread, beside the caller's own work.
+
+The protocol is frames of an 8-byte big-endian length and UTF-8 JSON, over the child's
+stdin and stdout. The first frame to the child is a greeting (whatever the child's code
+needs to set itself up, such as ``sys.path``); the child answers it once it is ready, and
+then each request frame with one answer frame. The time limit of a request runs from
+when it is sent, so neither the child's start nor the wait in the queue counts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+import weakref
+from collections.abc import Callable
+from typing import IO, Any
+
+#: Seconds a child may take to start and answer the greeting.
+START_TIMEOUT = 60.0
+_HEADER = 8
+#: A frame longer than this is a broken child, not an answer (answers are small).
+_MAX_FRAME = 1 << 30
+
+
+class ChildFailed(Exception):
+    """The child gave no answer: ``kind`` is ``timeout`` or ``crashed``."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def write_frame(stream: IO[bytes], value: Any) -> None:
+    data = json.dumps(value).encode("utf-8")
+    stream.write(len(data).to_bytes(_HEADER, "big") + data)
+    stream.flush()
+
+
+def read_frame(stream: IO[bytes]) -> Any:
+    """The next frame's value, or ``None`` at the end of the stream (or a torn frame)."""
+    head = _read_exactly(stream, _HEADER)
+    if head is None:
+        return None
+    size = int.from_bytes(head, "big")
+    if size > _MAX_FRAME:
+        return None
+    body = _read_exactly(stream, size)
+    return None if body is None else json.loads(body.decode("utf-8"))
+
+
+def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
+    parts: list[bytes] = []
+    while size:
+        part = stream.read(size)
+        if not part:
+            return None
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+def serve(handler: Callable[[Any], Any], greeting: Any = None) -> None:
+    """The child's side: answer ``greeting`` when ready, then each request with ``handler``.
+
+    The frames go to a private copy of stdout, and stdout itself is pointed at stderr, so a
+    library that prints cannot corrupt an answer.
+    """
+    requests = sys.stdin.buffer
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    write_frame(answers, {"ready": True, "greeting": greeting})
+    while True:
+        request = read_frame(requests)
+        if request is None:
+            return
+        write_frame(answers, handler(request))
+
+
+class ChildWorker:
+    """The parent's side: one child started from ``argv`` and greeted with ``greeting``.
+
+    The child is started at the first request and again after one that failed. When it
+    cannot be started at all, :attr:`broken` is set and every request fails as ``crashed``
+    at once, so the caller can do the work itself.
+    """
+
+    def __init__(self, argv: list[str], greeting: Any) -> None:
+        self._argv = argv
+        self._greeting = greeting
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+        self._lock = threading.Lock()  # one request at a time
+        self._setup = threading.Lock()  # the queue and its thread, made once
+        self._queue: queue.SimpleQueue[tuple[Any, float, Callable[[Any], None]]] | None = None
+        self.broken = False
+        if hasattr(os, "register_at_fork"):
+            me = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: (w := me()) and w._forked())
+
+    # -- one request, on the caller's thread ---------------------------------------------
+    def ask(self, request: Any, timeout: float) -> Any:
+        """The child's answer to ``request``; :class:`ChildFailed` if there is none."""
+        with self._lock:
+            proc = self._proc or self._start()
+            fired = threading.Event()
+
+            def expire() -> None:
+                fired.set()
+                proc.kill()
+
+            timer = threading.Timer(timeout, expire)
+            timer.daemon = True
+            timer.start()
+            try:
+                assert proc.stdin is not None and proc.stdout is not None
+                write_frame(proc.stdin, request)
+                answer = read_frame(proc.stdout)
+            except (OSError, ValueError):  # a broken pipe; a frame that is not JSON
+                answer = None
+            finally:
+                timer.cancel()
+            if answer is not None and not fired.is_set():
+                return answer
+            message = self._stop()
+            if answer is not None:  # answered as the limit ran out: the answer stands
+                return answer
+            if fired.is_set():
+                raise ChildFailed("timeout", f"no answer within {timeout:g} s")
+            raise ChildFailed("crashed", message)
+
+    # -- requests in the background ------------------------------------------------------
+    def submit(self, request: Any, timeout: float, done: Callable[[Any], None]) -> None:
+        """Queue ``request``; ``done`` is called on the feeding thread with the answer or
+        the :class:`ChildFailed`."""
+        with self._setup:
+            if self._queue is None:
+                self._queue = queue.SimpleQueue()
+                threading.Thread(target=self._feed, args=(self._queue,), daemon=True,
+                                 name="preupload-guard-child").start()
+            self._queue.put((request, timeout, done))
+
+    def _feed(self, requests: queue.SimpleQueue[tuple[Any, float, Callable[[Any], None]]]
+              ) -> None:
+        while True:
+            request, timeout, done = requests.get()
+            try:
+                answer: Any = self.ask(request, timeout)
+            except ChildFailed as exc:
+                answer = exc
+            except Exception as exc:  # never lose a request: its caller waits for it
+                answer = ChildFailed("crashed", f"{type(exc).__name__}: {exc}")
+            done(answer)
+
+    # -- the child's life ------------------------------------------------------------------
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self.broken:
+            raise ChildFailed("crashed", "the child interpreter could not be started")
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 - kept for the child's life
+        try:
+            proc = subprocess.Popen(self._argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=stderr)
+        except OSError as exc:
+            stderr.close()
+            self.broken = True
+            raise ChildFailed("crashed", f"cannot start the child interpreter: {exc}") from None
+        self._proc, self._stderr = proc, stderr
+        timer = threading.Timer(START_TIMEOUT, proc.kill)
+        timer.daemon = True
+        timer.start()
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            write_frame(proc.stdin, self._greeting)
+            ready = read_frame(proc.stdout)
+        except (OSError, ValueError):
+            ready = None
+        finally:
+            timer.cancel()
+        if not isinstance(ready, dict) or not ready.get("ready"):
+            message = self._stop()
+            self.broken = True  # a child that cannot even start will not start next time
+            raise ChildFailed("crashed", message)
+        return proc
+
+    def _stop(self) -> str:
+        """Kill the child; return what it last said on stderr (or how it ended)."""
+        proc, stderr = self._proc, self._stderr
+        self._proc = self._stderr = None
+        if proc is None:
+            return "the child interpreter is gone"
+        proc.kill()
+        proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        tail = ""
+        if stderr is not None:
+            try:
+                stderr.seek(max(0, stderr.seek(0, 2) - 4096))
+                lines = stderr.read().decode("utf-8", "replace").strip().splitlines()
+                tail = lines[-1].strip() if lines else ""
+            finally:
+                stderr.close()
+        return tail or f"the child interpreter exited with status {proc.returncode}"
+
+    def close(self) -> None:
+        """End the child: it exits when its stdin closes; killed if it does not at once."""
+        with self._lock:
+            proc = self._proc
+            if proc is None:
+                return
+            try:
+                if proc.stdin is not None:
+                    proc.stdin.close()
+                proc.wait(timeout=1)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+            self._stop()
+
+    def _forked(self) -> None:
+        # A forked process inherits the handles (and maybe a held lock) but not the feeding
+        # thread: it must not talk to its parent's child. It starts its own when it needs one.
+        self._lock = threading.Lock()
+        self._setup = threading.Lock()
+        self._proc = self._stderr = None
+        self._queue = None

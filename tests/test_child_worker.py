@@ -1,0 +1,154 @@
+"""The long-lived child interpreter on its own: answers, time limits, crashes, restarts."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from preupload_guard.read.child_worker import ChildFailed, ChildWorker
+
+#: A child whose handler does what each request says.
+CHILD = """
+import json, os, sys, time
+size = int.from_bytes(sys.stdin.buffer.read(8), 'big')
+sys.path[:] = json.loads(sys.stdin.buffer.read(size))
+time.sleep(float(os.environ.get("SLOW_START", "0")))
+from preupload_guard.read.child_worker import serve
+
+def handle(request):
+    if request.get("sleep"):
+        time.sleep(request["sleep"])
+    if request.get("print"):
+        print("noise on stdout " * 10000, flush=True)
+    if request.get("die"):
+        sys.stderr.write("the last words\\n")
+        sys.stderr.flush()
+        os._exit(3)
+    return {"echo": request.get("value"), "pid": os.getpid()}
+
+serve(handle)
+"""
+
+
+@pytest.fixture
+def worker() -> Iterator[ChildWorker]:
+    made = ChildWorker([sys.executable, "-I", "-c", CHILD], list(sys.path))
+    yield made
+    made.close()
+
+
+def test_answers_in_turn_from_one_child(worker: ChildWorker) -> None:
+    answers = [worker.ask({"value": i}, 30) for i in range(20)]
+    assert [a["echo"] for a in answers] == list(range(20))
+    assert len({a["pid"] for a in answers}) == 1
+    assert answers[0]["pid"] != os.getpid()
+
+
+def test_a_library_printing_to_stdout_cannot_corrupt_an_answer(worker: ChildWorker) -> None:
+    assert worker.ask({"value": "x", "print": True}, 30)["echo"] == "x"
+    assert worker.ask({"value": "y"}, 30)["echo"] == "y"
+
+
+def test_an_overrun_kills_the_child_and_the_next_request_gets_a_new_one(
+        worker: ChildWorker) -> None:
+    first = worker.ask({"value": 1}, 30)["pid"]
+    start = time.perf_counter()
+    with pytest.raises(ChildFailed) as failed:
+        worker.ask({"sleep": 30}, 0.3)
+    assert failed.value.kind == "timeout"
+    assert time.perf_counter() - start < 5
+    again = worker.ask({"value": 2}, 30)
+    assert again["echo"] == 2 and again["pid"] != first
+
+
+def test_a_crash_says_what_the_child_last_wrote(worker: ChildWorker) -> None:
+    with pytest.raises(ChildFailed) as failed:
+        worker.ask({"die": True}, 30)
+    assert failed.value.kind == "crashed"
+    assert "the last words" in str(failed.value)
+    assert worker.ask({"value": 3}, 30)["echo"] == 3
+    assert not worker.broken
+
+
+def test_the_time_limit_runs_from_the_request_not_from_the_start(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The child takes a second to start; a request with a 0.5 s limit is still answered.
+    monkeypatch.setenv("SLOW_START", "1")
+    slow = ChildWorker([sys.executable, "-c", CHILD], list(sys.path))
+    try:
+        assert slow.ask({"value": "late"}, 0.5)["echo"] == "late"
+    finally:
+        slow.close()
+
+
+def test_a_child_that_cannot_start_marks_the_worker_broken() -> None:
+    for argv in ([sys.executable, "-c", "import sys; sys.exit(2)"],
+                 [os.path.join(os.sep, "no", "such", "interpreter")]):
+        worker = ChildWorker(argv, None)
+        with pytest.raises(ChildFailed) as failed:
+            worker.ask({"value": 1}, 30)
+        assert failed.value.kind == "crashed" and worker.broken
+        start = time.perf_counter()
+        with pytest.raises(ChildFailed):  # no second attempt
+            worker.ask({"value": 1}, 30)
+        assert time.perf_counter() - start < 0.1
+
+
+def test_submitted_requests_are_answered_in_the_background(worker: ChildWorker) -> None:
+    got: dict[int, object] = {}
+    all_done = threading.Event()
+
+    def submit_from(thread: int) -> None:
+        for i in range(10):
+            key = thread * 100 + i
+
+            def done(answer: object, key: int = key) -> None:
+                got[key] = answer
+                if len(got) == 40:
+                    all_done.set()
+
+            request = {"value": key, "sleep": 30} if key == 205 else {"value": key}
+            worker.submit(request, 0.5 if key == 205 else 30, done)
+
+    threads = [threading.Thread(target=submit_from, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all_done.wait(60)
+    failed = got.pop(205)
+    assert isinstance(failed, ChildFailed) and failed.kind == "timeout"
+    assert {k: v["echo"] for k, v in got.items()} == {k: k for k in got}  # type: ignore[index]
+
+
+def test_close_ends_the_child(worker: ChildWorker) -> None:
+    worker.ask({"value": 1}, 30)
+    proc = worker._proc
+    assert proc is not None
+    worker.close()
+    assert proc.poll() is not None
+    assert worker.ask({"value": 2}, 30)["echo"] == 2  # a later request starts a new one
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_starts_its_own_child(worker: ChildWorker) -> None:
+    parents = worker.ask({"value": 1}, 30)["pid"]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the forked process: its own child, not its parent's
+        try:
+            answer = worker.ask({"value": 2}, 30)
+            os.write(write, b"ok" if answer["pid"] != parents else b"shared")
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 10) == b"ok"
+    os.close(read)
+    answer = worker.ask({"value": 3}, 30)
+    assert answer == {"echo": 3, "pid": parents}  # the parent's child is untouched
