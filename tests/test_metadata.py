@@ -9,12 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from preupload_guard import Finding, Report, Severity, check
 from preupload_guard.checks import metadata as metadata_rules
 from preupload_guard.read import readme
+from preupload_guard.read.child_worker import ChildWorker
 from preupload_guard.testing import DEFAULT_README, make_sdist, make_wheel, metadata_text
 
 CORE = "See https://packaging.python.org/specifications/core-metadata for more information."
@@ -549,19 +551,56 @@ def test_sdist_readme_checked_too(tmp_path: Path) -> None:
     assert finding.file == "tinyproj-1.0.0.tar.gz"
 
 
-def test_wheel_and_sdist_render_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Where each README was rendered: ``inline``, or ``child`` (prefetched or large)."""
     calls: list[str] = []
-    real = readme._render_inline
+    real_inline, real_ask = readme._render_inline, ChildWorker.ask
 
-    def counting(text: str, renderer: str) -> readme.Rendered:
-        calls.append(renderer)
-        return real(text, renderer)
+    def inline(text: str, renderer: str) -> readme.Rendered:
+        calls.append("inline")
+        return real_inline(text, renderer)
 
-    monkeypatch.setattr(readme, "_render_inline", counting)
+    def ask(self: ChildWorker, request: Any, timeout: float) -> Any:
+        calls.append("child")
+        return real_ask(self, request, timeout)
+
+    monkeypatch.setattr(readme, "_render_inline", inline)
+    monkeypatch.setattr(ChildWorker, "ask", ask)
+    return calls
+
+
+def test_wheel_and_sdist_render_once(tmp_path: Path, renders: list[str]) -> None:
     report = check([make_wheel(tmp_path), make_sdist(tmp_path)], offline=True,
                    select=["metadata"])
     clean(report)
-    assert calls == ["rst"]
+    # Two files: the README goes to the render child as soon as the first is read.
+    assert renders == ["child"]
+
+
+def test_a_single_file_renders_in_process(tmp_path: Path, renders: list[str]) -> None:
+    clean(check([make_wheel(tmp_path)], offline=True, select=["metadata"]))
+    assert renders == ["inline"]  # nothing else to read meanwhile: no child to start
+
+
+def test_an_ignored_render_rule_prefetches_nothing(tmp_path: Path,
+                                                   renders: list[str]) -> None:
+    check([make_wheel(tmp_path), make_sdist(tmp_path)], offline=True,
+          ignore=["description-render"])
+    assert renders == []
+
+
+def test_a_prefetched_failure_is_reported_for_each_file(tmp_path: Path,
+                                                       renders: list[str]) -> None:
+    text = metadata_text("tinyproj", "1.0.0", description="Fine.\n\nTitle here\n====\n\nx\n")
+    report = check([make_wheel(tmp_path, metadata=text), make_sdist(tmp_path, metadata=text)],
+                   offline=True, select=["metadata"])
+    findings = [f for f in report.findings if f.rule == "description-render"]
+    assert [f.file for f in findings] == ["tinyproj-1.0.0-py3-none-any.whl",
+                                          "tinyproj-1.0.0.tar.gz"]
+    assert all("line 4" in f.message and "Title underline too short" in f.message
+               for f in findings)
+    assert renders == ["child"]
 
 
 def test_pathological_readme_hits_the_time_guard(tmp_path: Path,

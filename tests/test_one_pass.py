@@ -459,3 +459,56 @@ def test_the_fanout_keeps_its_contract_for_every_visitor(contents, step, visitor
         limits = [v.limit for v in logged if ("start", name) in v.log]
         if limits and None not in limits:
             assert done <= max(limits)
+
+
+class _ReadWatcher:
+    """Records when ``preupload_guard_file_read`` and the per-file check run."""
+
+    def __init__(self, fail_on: str | None = None) -> None:
+        self.events: list[tuple[str, str]] = []
+        self.fail_on = fail_on
+        self.lock = threading.Lock()
+
+    @hookimpl
+    def preupload_guard_rules(self) -> list[Rule]:
+        return [Rule("seen", "demo", Severity.INFO, "seen")]
+
+    @hookimpl
+    def preupload_guard_file_read(self, artifact, context, plugin):
+        assert artifact.archive().passes == 1  # the pass is over ...
+        assert artifact.raw_metadata is not None  # ... and the metadata is known
+        with self.lock:
+            self.events.append(("read", artifact.filename))
+        if artifact.filename == self.fail_on:
+            raise RuntimeError("read hook bug")
+        return ["ignored"]  # the return value means nothing
+
+    @hookimpl
+    def preupload_guard_check_artifact(self, artifact):
+        with self.lock:
+            self.events.append(("check", artifact.filename))
+        return []
+
+
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_the_file_read_hook_runs_once_per_file_between_pass_and_checks(
+        tmp_path: Path, jobs: int) -> None:
+    files = [make_wheel(tmp_path, version=f"1.{i}") for i in range(4)]
+    files.append(make_sdist(tmp_path))
+    watcher = _ReadWatcher(fail_on=files[2].name)
+    report, artifacts = _run(files, {"demo": watcher}, jobs=jobs)
+    reads = [name for kind, name in watcher.events if kind == "read"]
+    assert sorted(reads) == sorted(a.filename for a in artifacts)
+    first_check = [kind for kind, _ in watcher.events].index("check")
+    assert first_check == len(files)  # every file was read before any check ran
+    [error] = [f for f in report.findings if f.rule == "plugin-error"]
+    assert error.file == files[2].name
+    assert "read hook bug" in error.message and "preupload_guard_file_read" in error.message
+    assert all(a.archive().passes == 1 for a in artifacts)
+
+
+def test_an_idle_plugin_is_not_told_a_file_was_read(tmp_path: Path) -> None:
+    watcher = _ReadWatcher()
+    _run([make_wheel(tmp_path), make_sdist(tmp_path)], {"demo": watcher},
+         ignore=["demo/seen"])
+    assert watcher.events == []

@@ -45,6 +45,21 @@ def preupload_guard_rules() -> Sequence[Rule]:  # type: ignore[empty-body]
 
 
 @hookspec
+def preupload_guard_file_read(  # type: ignore[empty-body]
+    artifact: Artifact, context: Context, plugin: str, config: Mapping[str, Any]
+) -> None:
+    """The file's one pass is over: its listing and core metadata are known.
+
+    Called once per file, on the thread that read it, while other files may still be
+    read; before the index is asked. This is the moment to start slow work in the
+    background (another process, another machine) so that it overlaps with the reading,
+    and to collect its result in ``preupload_guard_check_artifact``. The built-in metadata
+    rules hand the README to their render child here. Do not report findings here (the
+    return value is ignored) and do not block: the reading of other files waits for you.
+    """
+
+
+@hookspec
 def preupload_guard_check_artifact(  # type: ignore[empty-body]
     artifact: Artifact, context: Context, plugin: str, config: Mapping[str, Any]
 ) -> Iterable[Finding] | None:

@@ -312,7 +312,20 @@ def run_checks(
                        for a in artifacts}
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(artifacts)))) as pool:
             # The pass: listing, core metadata (the real project names), every subscriber.
-            projects = [p for p in pool.map(lambda a: a.project, artifacts) if p]
+            def read(artifact: Artifact) -> tuple[str | None, list[Finding]]:
+                project = artifact.project
+                return project, [
+                    replace(r.value, file=r.value.file or artifact.filename)
+                    for r in manager.call("preupload_guard_file_read", artifact=artifact,
+                                          context=context, skip=idle)
+                    if isinstance(r.value, Finding) and r.value.rule == PLUGIN_ERROR
+                ]
+
+            projects = []
+            for project, crashed in pool.map(read, artifacts):
+                if project:
+                    projects.append(project)
+                findings.extend(crashed)
             _prefetch(context, projects)
             _hash_all(artifacts,
                       lambda a: _needs_blake2(context.states.get(a.project or ""), a),

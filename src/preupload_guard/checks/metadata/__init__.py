@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.metadata import InvalidMetadata, Metadata, RawMetadata
 from packaging.version import InvalidVersion, Version
 
-from preupload_guard.checks.metadata.description import description_problems
+from preupload_guard.checks.metadata.description import description_problems, prefetch_render
 from preupload_guard.checks.metadata.fields import introduced, metadata_problems
 from preupload_guard.checks.metadata.form import (
     form_field_problems,
@@ -187,6 +187,15 @@ def preupload_guard_rules() -> list[Rule]:
 
 
 # -- the pipeline ------------------------------------------------------------------------
+
+
+@hookimpl
+def preupload_guard_file_read(artifact: Artifact, context: Context) -> None:
+    """Start rendering the README in the background while the other files are read."""
+    if len(context.artifacts) < 2:
+        return  # nothing left to overlap with: render in-process, without a child
+    if artifact.archive_error is None and artifact.metadata_error is None:
+        prefetch_render(artifact.raw_metadata, context)
 
 
 @hookimpl

@@ -5,6 +5,7 @@ upload when reST or Markdown does not render.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from preupload_guard.checks.metadata.problem import Problem
@@ -18,6 +19,23 @@ if TYPE_CHECKING:
 
 
 # -- the description (step 15) -------------------------------------------------------------
+
+
+def prefetch_render(raw: Mapping[str, Any] | None, context: Context) -> bool:
+    """Hand the description to the render child now (see ``readme.prefetch``).
+
+    This is the core metadata as read; the check later renders the description as PyPI
+    receives it (twine's form, PyPI's parsing). The two are the same text for every real
+    file seen so far, and when they are not, the check renders its own text: the verdict
+    is looked up by content, so a prefetch can only save time, never change an answer.
+    """
+    if raw is None or not context.selected("description-render"):
+        return False
+    description = raw.get("description")
+    renderer = readme.renderer_for(raw.get("description_content_type"))
+    if not isinstance(description, str) or not description or renderer is None:
+        return False
+    return readme.prefetch(description, renderer)
 
 
 def description_problems(artifact: Artifact, raw: dict[str, Any],
