@@ -512,3 +512,16 @@ def test_an_idle_plugin_is_not_told_a_file_was_read(tmp_path: Path) -> None:
     _run([make_wheel(tmp_path), make_sdist(tmp_path)], {"demo": watcher},
          ignore=["demo/seen"])
     assert watcher.events == []
+
+
+def test_the_largest_files_are_read_first_and_reported_in_file_order(tmp_path: Path) -> None:
+    sizes = [3, 40, 1, 25, 9]
+    files = [make_wheel(tmp_path, version=f"1.{i}", files={"tinyproj/pad.py": b"#" * 2000 * k})
+             for i, k in enumerate(sizes)]
+    watcher = _ReadWatcher(fail_on=files[0].name)
+    report, artifacts = _run(files, {"demo": watcher}, jobs=1)
+    reads = [name for kind, name in watcher.events if kind == "read"]
+    assert reads == [a.filename for a in sorted(artifacts, key=lambda a: -a.size)]
+    checks = [name for kind, name in watcher.events if kind == "check"]
+    assert checks == [a.filename for a in artifacts]
+    assert [f.file for f in report.findings if f.rule == "plugin-error"] == [files[0].name]
