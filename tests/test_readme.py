@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -177,3 +178,17 @@ def test_cache_outlasts_a_release_set(render_calls: list[str]) -> None:
     for text in texts:
         readme.render(text, readme.RST)
     assert len(render_calls) == len(texts)
+
+
+def test_a_prefetch_without_a_child_still_gives_the_verdict(
+        monkeypatch: pytest.MonkeyPatch, render_calls: list[str]) -> None:
+    """The first start fails on the feeding thread: the README is rendered here instead,
+    not reported as a renderer crash."""
+    monkeypatch.setattr(readme, "_worker", readme.ChildWorker(
+        [os.path.join(os.sep, "no", "such", "interpreter")], None))
+    text = "Fine.\n\nTitle here\n====\n\nx\n"
+    assert readme.prefetch(text, readme.RST)
+    result = readme.render(text, readme.RST)
+    assert (result.status, result.line) == ("failed", 4)
+    assert render_calls == [text]
+    assert not readme.prefetch("Other.\n", readme.RST)  # known broken: not even tried

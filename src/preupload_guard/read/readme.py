@@ -221,6 +221,10 @@ def prefetch(text: str, renderer: str) -> bool:
     start = time.perf_counter()
 
     def done(answer: Any) -> None:
+        if isinstance(answer, ChildFailed) and _child().broken:
+            # No child could be started: the verdict is still owed, so render it here.
+            _settle(key, found, _render_inline(text, renderer))
+            return
         _settle(key, found, _from_child(answer, renderer, timeout, start))
 
     _child().submit({"renderer": renderer, "text": text}, timeout, done)
