@@ -114,8 +114,13 @@ def test_a_prefetched_verdict_is_the_inline_verdict(render_calls: list[str]) -> 
     assert all(readme.prefetch(text, renderer) for text, renderer in PREFETCHED)
     fetched = [readme.render(text, renderer) for text, renderer in PREFETCHED]
     assert len(render_calls) == len(PREFETCHED)  # none rendered here: all in the child
-    assert [(r.status, r.line, r.level, r.message) for r in fetched] == [
-        (r.status, r.line, r.level, r.message) for r in inline]
+    def verdict(r: readme.Rendered) -> tuple[object, ...]:
+        # A crash is compared by its exception type: the depth at which a RecursionError
+        # strikes, and so its wording, differs between two stacks (Python 3.10).
+        message = r.message.split(":")[0] if r.status == "crashed" and r.message else r.message
+        return r.status, r.line, r.level, message
+
+    assert [verdict(r) for r in fetched] == [verdict(r) for r in inline]
 
 
 def test_prefetch_starts_each_render_once(render_calls: list[str]) -> None:
