@@ -74,8 +74,8 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
     return b"".join(parts)
 
 
-def serve(handler: Callable[[Any], Any], greeting: Any = None) -> None:
-    """The child's side: answer ``greeting`` when ready, then each request with ``handler``.
+def serve(handler: Callable[[Any], Any]) -> None:
+    """The child's side: say it is ready, then answer each request with ``handler``.
 
     The frames go to a private copy of stdout, and stdout itself is pointed at stderr, so a
     library that prints cannot corrupt an answer.
@@ -83,12 +83,35 @@ def serve(handler: Callable[[Any], Any], greeting: Any = None) -> None:
     requests = sys.stdin.buffer
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    write_frame(answers, {"ready": True, "greeting": greeting})
+    write_frame(answers, {"ready": True})
     while True:
         request = read_frame(requests)
         if request is None:
             return
         write_frame(answers, handler(request))
+
+
+def _exchange(proc: subprocess.Popen[bytes], frame: Any, seconds: float) -> tuple[Any, bool]:
+    """Send ``frame`` and read the answer (``None`` if there is none), killing the child
+    if the answer takes more than ``seconds``; also returns whether that limit fired."""
+    fired = threading.Event()
+
+    def expire() -> None:
+        fired.set()
+        proc.kill()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        write_frame(proc.stdin, frame)
+        answer = read_frame(proc.stdout)
+    except (OSError, ValueError):  # a broken pipe; a frame that is not JSON
+        answer = None
+    finally:
+        timer.cancel()
+    return answer, fired.is_set()
 
 
 class ChildWorker:
@@ -116,30 +139,13 @@ class ChildWorker:
     def ask(self, request: Any, timeout: float) -> Any:
         """The child's answer to ``request``; :class:`ChildFailed` if there is none."""
         with self._lock:
-            proc = self._proc or self._start()
-            fired = threading.Event()
-
-            def expire() -> None:
-                fired.set()
-                proc.kill()
-
-            timer = threading.Timer(timeout, expire)
-            timer.daemon = True
-            timer.start()
-            try:
-                assert proc.stdin is not None and proc.stdout is not None
-                write_frame(proc.stdin, request)
-                answer = read_frame(proc.stdout)
-            except (OSError, ValueError):  # a broken pipe; a frame that is not JSON
-                answer = None
-            finally:
-                timer.cancel()
-            if answer is not None and not fired.is_set():
+            answer, fired = _exchange(self._proc or self._start(), request, timeout)
+            if answer is not None and not fired:
                 return answer
             message = self._stop()
             if answer is not None:  # answered as the limit ran out: the answer stands
                 return answer
-            if fired.is_set():
+            if fired:
                 raise ChildFailed("timeout", f"no answer within {timeout:g} s")
             raise ChildFailed("crashed", message)
 
@@ -179,17 +185,7 @@ class ChildWorker:
             self.broken = True
             raise ChildFailed("crashed", f"cannot start the child interpreter: {exc}") from None
         self._proc, self._stderr = proc, stderr
-        timer = threading.Timer(START_TIMEOUT, proc.kill)
-        timer.daemon = True
-        timer.start()
-        try:
-            assert proc.stdin is not None and proc.stdout is not None
-            write_frame(proc.stdin, self._greeting)
-            ready = read_frame(proc.stdout)
-        except (OSError, ValueError):
-            ready = None
-        finally:
-            timer.cancel()
+        ready, _ = _exchange(proc, self._greeting, START_TIMEOUT)
         if not isinstance(ready, dict) or not ready.get("ready"):
             message = self._stop()
             self.broken = True  # a child that cannot even start will not start next time

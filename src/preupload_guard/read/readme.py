@@ -221,11 +221,7 @@ def prefetch(text: str, renderer: str) -> bool:
     start = time.perf_counter()
 
     def done(answer: Any) -> None:
-        if isinstance(answer, ChildFailed) and _child().broken:
-            # No child could be started: the verdict is still owed, so render it here.
-            _settle(key, found, _render_inline(text, renderer))
-            return
-        _settle(key, found, _from_child(answer, renderer, timeout, start))
+        _settle(key, found, _from_child(answer, text, renderer, timeout, start))
 
     _child().submit({"renderer": renderer, "text": text}, timeout, done)
     return True
@@ -308,23 +304,25 @@ def _render_inline(text: str, renderer: str) -> Rendered:
 
 
 def _in_child(text: str, renderer: str, timeout: float) -> Rendered:
-    worker = _child()
-    if worker.broken:  # no interpreter to start: render here, unguarded
-        return _render_inline(text, renderer)
     start = time.perf_counter()
     try:
-        answer: Any = worker.ask({"renderer": renderer, "text": text}, timeout)
+        answer: Any = _child().ask({"renderer": renderer, "text": text}, timeout)
     except ChildFailed as exc:
-        if worker.broken:
-            return _render_inline(text, renderer)
         answer = exc
-    return _from_child(answer, renderer, timeout, start)
+    return _from_child(answer, text, renderer, timeout, start)
 
 
-def _from_child(answer: Any, renderer: str, timeout: float, start: float) -> Rendered:
-    """The verdict from the child's answer (or its failure), timed from ``start``."""
+def _from_child(answer: Any, text: str, renderer: str, timeout: float,
+                start: float) -> Rendered:
+    """The verdict from the child's answer (or its failure), timed from ``start``.
+
+    When no child could be started at all, the verdict is still owed: ``text`` is then
+    rendered here, unguarded, as it was before there was a child.
+    """
     elapsed = time.perf_counter() - start
     if isinstance(answer, ChildFailed):
+        if answer.kind == "crashed" and _child().broken:
+            return _render_inline(text, renderer)
         if answer.kind == "timeout":
             return Rendered("timeout", renderer, seconds=elapsed, timeout=timeout)
         return Rendered("crashed", renderer, message=str(answer)[:300], seconds=elapsed)
