@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from preupload_guard.read import tarwalk, zipwalk
+from preupload_guard.read.member_paths import common_path
 
 if TYPE_CHECKING:
     from preupload_guard.read.members import Fanout
@@ -530,6 +531,8 @@ class ArchiveReader:
         self._captured: dict[str, bytes] = {}
         self._capture_errors: dict[str, ArchiveError] = {}
         self._zip_listing: tuple[list[zipfile.ZipInfo], int, bytes] | None = None
+        self._common: str | None = None
+        self._common_error: str | None = None
         #: How often the archive's content was read from the start (a tar is inflated once
         #: per pass) and how often each member's content was read: for tests and benchmarks.
         self.passes = 0
@@ -714,6 +717,22 @@ class ArchiveReader:
     # -- access ----------------------------------------------------------------------
     def names(self) -> list[str]:
         return [m.name for m in self.members]
+
+    def common_path(self) -> str:
+        """``posixpath.commonpath`` of the member names (PyPI's sdist top), computed once.
+
+        Raises ``ValueError`` as the stdlib does: no members, or absolute and relative
+        names mixed. Both the PKG-INFO lookup and the layout rule ask for it.
+        """
+        if self._common is None and self._common_error is None:
+            try:
+                self._common = common_path(self.names())
+            except ValueError as exc:
+                self._common_error = str(exc)
+        if self._common_error is not None:
+            raise ValueError(self._common_error)
+        assert self._common is not None
+        return self._common
 
     def member(self, name: str) -> Member | None:
         return self._by_name.get(name)

@@ -14,7 +14,6 @@ bytes contain ``Metadata-Version``; for an sdist, ``<common root>/PKG-INFO``.
 from __future__ import annotations
 
 import hashlib
-import os
 import posixpath
 import threading
 from collections.abc import Callable
@@ -309,16 +308,17 @@ class Artifact:
                     return name, data
             raise MetadataError("no METADATA file with a Metadata-Version field in the wheel")
         if self.is_sdist:
-            names = reader.names()
             try:
-                root = posixpath.normpath(os.path.commonpath(names)) if names else ""
+                root = posixpath.normpath(reader.common_path()) if reader.members else ""
             except ValueError as exc:  # absolute and relative paths mixed
                 raise MetadataError(f"cannot find the sdist's top-level directory: {exc}") from None
             if root in {".", "/", ""}:
                 raise MetadataError("the sdist does not have exactly one top-level directory")
             wanted = root.rstrip("/") + "/PKG-INFO"
             for member in reader.members:
-                if posixpath.normpath(member.name) == wanted:
+                # normpath only drops components, so a name without "PKG-INFO" cannot
+                # become ``wanted``: the test spares a normpath per member.
+                if "PKG-INFO" in member.name and posixpath.normpath(member.name) == wanted:
                     if not member.is_file:
                         raise MetadataError(f"{member.name} is not a regular file")
                     data = reader.read(member.name, MAX_METADATA_BYTES)

@@ -204,11 +204,12 @@ class Checks:
                 step=STEP_POLYGLOT,
             )
 
-    def layout(self, names: list[str], kind: str) -> Iterator[Finding]:
+    def layout(self, reader: ArchiveReader, kind: str) -> Iterator[Finding]:
         """Z4/Z5 and T4/T5: one common top directory holding PKG-INFO, exactly spelled."""
         self.top = None
+        names = reader.names()
         try:
-            top = posixpath.commonpath(names) if names else ""
+            top = reader.common_path() if names else ""  # PyPI's os.path.commonpath
         except ValueError:
             absolute = [n for n in names if n.startswith("/")]
             relative = [n for n in names if not n.startswith("/")]

@@ -104,7 +104,7 @@ class TarChecks(Checks):
                 step=STEP_SPARSE,
             )
         names = reader.names()
-        yield from self.layout(names, "tar")
+        yield from self.layout(reader, "tar")
         yield from self.scan(reader, STEP_TAR_SCAN)
         yield from self.licenses(set(names))
 

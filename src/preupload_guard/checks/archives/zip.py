@@ -133,7 +133,7 @@ class ZipChecks(Checks):
         )
 
     def zip_sdist(self, reader: ArchiveReader) -> Iterator[Finding]:
-        yield from self.layout(reader.names(), "zip")
+        yield from self.layout(reader, "zip")
         if self.top is None:
             return
         target = posixpath.join(self.top, "PKG-INFO")
