@@ -15,8 +15,11 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from preupload_guard.read import zipwalk
+from preupload_guard.read.archives import ArchiveError, ArchiveReader
 from preupload_guard.read.zipwalk import check_framing, find_end_record, iter_central_directory
 
 DATE = (2026, 1, 1, 0, 0, 0)
@@ -91,7 +94,24 @@ def write(tmp_path: Path, data: bytes, name: str = "x.zip") -> Path:
 
 
 def reason(tmp_path: Path, data: bytes) -> str | None:
-    return check_framing(write(tmp_path, data)).reason
+    path = write(tmp_path, data)
+    report = check_framing(path)
+    assert framing_from_the_listing(path) in (None, report)
+    return report.reason
+
+
+def framing_from_the_listing(path: Path) -> zipwalk.FramingReport | None:
+    """The walk as the zip-framing rule makes it: with the listing's central-directory
+    sizes (``None`` when the listing failed or did not keep them)."""
+    try:
+        reader = ArchiveReader(path, "zip")
+    except ArchiveError:
+        return None
+    sizes = reader.take_central_sizes()
+    assert reader.take_central_sizes() is None  # taken once, then forgotten
+    if sizes is None:
+        return None
+    return check_framing(path, expected=sizes)
 
 
 def patch(data: bytes, at: int, value: bytes) -> bytes:
@@ -401,3 +421,33 @@ def test_the_walk_is_linear_on_many_members(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - start
     assert report.ok and report.entries == 20_000
     assert elapsed < 2.0, elapsed
+
+
+# -- the listing's sizes -------------------------------------------------------------------
+def test_a_listed_zip_keeps_every_central_size(tmp_path: Path) -> None:
+    path = write(tmp_path, zip_bytes({"a/b.py": b"x = 1\n" * 50, "c": b"", "d/": b""}))
+    sizes = ArchiveReader(path, "zip").take_central_sizes()
+    with zipfile.ZipFile(path) as zf:
+        assert sizes == {i.filename: (i.compress_size, i.file_size) for i in zf.infolist()}
+
+
+_SAMPLE = zip_bytes({"pkg/__init__.py": b"x = 1\n" * 40, "pkg/data.bin": bytes(range(256)),
+                     "pkg-1.0.dist-info/RECORD": b"pkg/__init__.py,,\n"})
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(_SAMPLE) - 1), st.integers(0, 255)),
+                min_size=1, max_size=4))
+def test_the_listings_sizes_give_the_walks_own_answer(tmp_path_factory: pytest.TempPathFactory,
+                                                       edits: list[tuple[int, int]]) -> None:
+    # Damaged anywhere (sizes, names, signatures, extras), a zip that still lists gets the
+    # same framing verdict from the listing's sizes as from the walk's own reading.
+    data = bytearray(_SAMPLE)
+    for at, value in edits:
+        data[at] = value
+    path = write(tmp_path_factory.mktemp("z"), bytes(data))
+    try:
+        own = check_framing(path)
+    except (zipwalk.ZipWalkError, zipwalk.TooManyEntries):
+        return
+    assert framing_from_the_listing(path) in (None, own)

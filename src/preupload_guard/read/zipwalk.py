@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -431,11 +431,14 @@ def _has_unprintable(name: bytes) -> bool:
     return bool(name) and name.translate(None, _UNPRINTABLE) != name
 
 
-def check_framing(path: Path, *, max_entries: int | None = None) -> FramingReport:
+def check_framing(path: Path, *, max_entries: int | None = None,
+                  expected: Mapping[str, tuple[int, int]] | None = None) -> FramingReport:
     """Walk every record from byte 0 and judge the framing as PyPI's ``validate_zipfile``.
 
-    The central directory is read first (as zipfile would) to know each name's sizes;
-    then local headers, central headers and end records are walked in file order. The
+    The central directory is read first (as zipfile would) to know each name's sizes,
+    unless ``expected`` gives them already (``{name: (compressed, uncompressed)}`` as
+    :func:`iter_central_directory` yields them, the last entry of a name winning); then
+    local headers, central headers and end records are walked in file order. The
     first problem found is the answer, with PyPI's text. Raises :class:`TooManyEntries`
     past ``max_entries`` and :class:`ZipWalkError` when zipfile itself could not list the
     archive (that is PyPI's ``invalid-archive`` answer, not a framing one).
@@ -445,16 +448,17 @@ def check_framing(path: Path, *, max_entries: int | None = None) -> FramingRepor
         end = find_end_record(fh, size)
         if end is None:
             raise ZipWalkError("File is not a zip file")
-        expected: dict[str, tuple[int, int]] = {}
-        for entry in iter_central_directory(fh, end, max_entries=max_entries):
-            expected[entry.name] = (entry.compressed_size, entry.file_size)
+        if expected is None:
+            expected = {}
+            for entry in iter_central_directory(fh, end, max_entries=max_entries):
+                expected[entry.name] = (entry.compressed_size, entry.file_size)
         return _Walk(_Cursor(fh, 0), expected, size).run()
 
 
 class _Walk:
     """One sequential pass; remembers where it is so a refusal can say where."""
 
-    def __init__(self, cursor: _Cursor, expected: dict[str, tuple[int, int]],
+    def __init__(self, cursor: _Cursor, expected: Mapping[str, tuple[int, int]],
                  size: int) -> None:
         self.cursor = cursor
         self.expected = expected

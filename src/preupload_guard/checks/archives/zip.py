@@ -95,7 +95,7 @@ class ZipChecks(Checks):
                 dist_info = f"{parts[0]}-{parts[1]}.dist-info"
                 yield from self.wheel_file(reader, dist_info)
         yield from self.scan(reader, STEP_ZIP_SCAN)
-        yield from self.framing()
+        yield from self.framing(reader.take_central_sizes())
         if dist_info is not None:
             yield from WheelChecks(self, reader, dist_info).run()
 
@@ -185,10 +185,11 @@ class ZipChecks(Checks):
             step=STEP_WHEEL,
         )
 
-    def framing(self) -> Iterator[Finding]:
-        """Z9: the sequential record walk."""
+    def framing(self, sizes: dict[str, tuple[int, int]] | None = None) -> Iterator[Finding]:
+        """Z9: the sequential record walk (``sizes``: the listing's central directory)."""
         try:
-            report = zipwalk.check_framing(self.artifact.path, max_entries=MAX_MEMBERS)
+            report = zipwalk.check_framing(self.artifact.path, max_entries=MAX_MEMBERS,
+                                           expected=sizes)
         except (zipwalk.ZipWalkError, OSError):
             return  # zipfile could not list it either: reported as invalid-archive
         if report.ok:
