@@ -729,9 +729,9 @@ class ArchiveReader:
 
         The framing rule (:func:`zipwalk.check_framing`) compares every local header with
         these; taking them from the listing's walk spares it a second walk of the central
-        directory (the framing walk of the benchmark's 132 wheels, 41,084 entries: 0.32 -> 0.19 s
-        of CPU). ``None`` when the walk
-        did not finish (zipfile listed the archive anyway) or the sizes were taken.
+        directory (the framing walk of the benchmark's 132 wheels, 41,084 entries, went
+        from 0.32 to 0.19 s of CPU). ``None`` when the walk did not finish (zipfile listed
+        the archive anyway) or the sizes were taken.
         """
         sizes, self._central_sizes = self._central_sizes, None
         return sizes
