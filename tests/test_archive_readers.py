@@ -14,6 +14,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from preupload_guard.read import archives
 from preupload_guard.read.archives import (
@@ -73,6 +75,80 @@ def test_inflating_reader_stops_past_its_limit(monkeypatch: pytest.MonkeyPatch) 
     reader = _InflatingReader(gzip.GzipFile(fileobj=io.BytesIO(gzip.compress(b"\0" * 10**6))), 1)
     with pytest.raises(ArchiveLimitExceeded, match="inflates past"):
         reader.read(5000)
+
+
+def _read_through_take(self: _InflatingReader, size: int = -1) -> bytes:
+    """``_InflatingReader.read`` as it was before its shortcut: every piece via ``_take``
+    (the oracle for the shortcut)."""
+    if size is None or size < 0:
+        size = self._limit + 1
+    out: list[bytes] = []
+    if self._pos < self._done:
+        start = len(self._window) - (self._done - self._pos)
+        piece = bytes(self._window[start:start + size])
+        out.append(piece)
+        self._pos += len(piece)
+        size -= len(piece)
+    while self._done < self._pos:
+        if not self._take(min(archives._CHUNK, self._pos - self._done)):
+            return b"".join(out)
+    while size > 0:
+        data = self._take(min(size, archives._CHUNK))
+        if not data:
+            break
+        out.append(data)
+        self._pos += len(data)
+        size -= len(data)
+    return b"".join(out)
+
+
+def _reader_steps(reader: _InflatingReader, steps: list[tuple[str, int]],
+                  *, plain: bool) -> list[object]:
+    out: list[object] = []
+    try:
+        for kind, value in steps:
+            if kind == "read":
+                out.append(reader.read(value))
+            elif plain:
+                reader.seek(value - 1)
+                out.append(bool(reader.read(1)))
+            else:
+                out.append(reader.reach(value))
+            out.append((reader.tell(), reader.count))
+    except Exception as exc:  # the error is part of what is compared
+        out.append((type(exc).__name__, str(exc)))
+    return out
+
+
+_PAYLOAD = random.Random(7).randbytes(300_000) + b"\0" * 2_000_000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["read", "reach"]), st.integers(1, 2_400_000)),
+                min_size=1, max_size=12),
+       st.sampled_from(["whole", "truncated", "corrupt"]), st.booleans())
+# The read-ahead stops one byte past the limit: a read that ends on that byte must raise.
+@example([("reach", 149_995), ("read", 6)], "whole", True)
+def test_the_readers_shortcuts_change_nothing(steps: list[tuple[str, int]], damage: str,
+                                              small_limit: bool) -> None:
+    # reach() against seek-then-read(1), and the in-read-ahead read against _take, on a
+    # stream that ends, breaks, or passes the inflation limit somewhere.
+    data = gzip.compress(_PAYLOAD, mtime=0)
+    if damage == "truncated":
+        data = data[:len(data) // 2]
+    elif damage == "corrupt":
+        data = data[:5000] + bytes(64) + data[5064:]
+    steps = [(kind, value if kind == "reach" else value % 70_000) for kind, value in steps]
+    results = []
+    for shortcut in (True, False):
+        with pytest.MonkeyPatch.context() as mp:
+            if small_limit:
+                mp.setattr(archives, "TAR_RATIO_FLOOR", 150_000)
+            if not shortcut:
+                mp.setattr(_InflatingReader, "read", _read_through_take)
+            reader = _InflatingReader(gzip.GzipFile(fileobj=io.BytesIO(data)), 1)
+            results.append(_reader_steps(reader, steps, plain=not shortcut))
+    assert results[0] == results[1]
 
 
 # -- tar ---------------------------------------------------------------------------------------

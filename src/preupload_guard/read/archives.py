@@ -333,9 +333,45 @@ class _InflatingReader:
                 del window[:-_LOOK_BEHIND]
         return data
 
+    def reach(self, offset: int) -> bool:
+        """``seek(offset - 1)`` then ``read(1)``, and whether that byte was there.
+
+        tarfile's step before each header (``TarFile.next``: is there data up to here?).
+        The stream ends at ``offset`` in both cases; the same inflation calls are made in
+        the same order, so the same errors are met, but nothing is joined or kept.
+        """
+        if offset <= self._done:
+            self.seek(offset - 1)  # the byte is in the window (or OSError, as seek says)
+            self._pos = offset
+            return offset > 0
+        self._pos = offset - 1  # where a failed step leaves it, as the seek did
+        while self._done < offset:
+            if not self._take(min(_CHUNK, offset - self._done)):
+                return False
+        self._pos = offset
+        return True
+
     def read(self, size: int = -1) -> bytes:
         if size is None or size < 0:
             size = self._limit + 1
+        at = self._ahead_at
+        if (self._pos == self._done and 0 < size <= len(self._ahead) - at
+                and self._done + size <= self._limit):
+            # The usual read (a header, a chunk of a member): wholly in the read-ahead and
+            # under the limit. ``_take`` would hand out the same bytes; this spares the
+            # call, the list and the join (tar headers are read ~3 times per member).
+            data = bytes(self._ahead[at:at + size])
+            self._ahead_at = at + size
+            self._done += size
+            self._pos = self._done
+            window = self._window
+            if size >= _LOOK_BEHIND:
+                window[:] = data[-_LOOK_BEHIND:]
+            else:
+                window += data
+                if len(window) > 2 * _LOOK_BEHIND:
+                    del window[:-_LOOK_BEHIND]
+            return data
         out: list[bytes] = []
         if self._pos < self._done:  # inside the look-behind window
             start = len(self._window) - (self._done - self._pos)

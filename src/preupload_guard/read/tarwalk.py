@@ -201,11 +201,16 @@ class TarWalk:
 
     def __iter__(self) -> Iterator[Entry]:
         stream = self._stream
+        reach = getattr(stream, "reach", None)
         offset = 0  # where the next header starts: tarfile's TarFile.offset
         while True:
             if stream.tell() != offset:  # as TarFile.next() advances
-                stream.seek(offset - 1)
-                if not stream.read(1):
+                if reach is not None:
+                    there = reach(offset)
+                else:
+                    stream.seek(offset - 1)
+                    there = bool(stream.read(1))
+                if not there:
                     raise tarfile.ReadError("unexpected end of data")
             try:
                 found = self._read_plain()
