@@ -337,8 +337,8 @@ class _InflatingReader:
         """``seek(offset - 1)`` then ``read(1)``, and whether that byte was there.
 
         tarfile's step before each header (``TarFile.next``: is there data up to here?).
-        The stream ends at ``offset`` in both cases; the same inflation calls are made in
-        the same order, so the same errors are met, but nothing is joined or kept.
+        The position afterwards, the inflation calls and their order, and so the errors
+        met, are those of the seek and the read; only nothing is joined or handed out.
         """
         if offset <= self._done:
             self.seek(offset - 1)  # the byte is in the window (or OSError, as seek says)
@@ -567,11 +567,12 @@ class ArchiveReader:
         self._captured: dict[str, bytes] = {}
         self._capture_errors: dict[str, ArchiveError] = {}
         self._zip_listing: tuple[list[zipfile.ZipInfo], int, bytes] | None = None
+        #: The member names' common path, or why there is none (see common_path).
         self._common: str | None = None
+        self._common_error: str | None = None
         #: Each central-directory name's (compressed, uncompressed) size, from the zip
         #: precheck's walk, until the framing rule takes it (see take_central_sizes).
         self._central_sizes: dict[str, tuple[int, int]] | None = None
-        self._common_error: str | None = None
         #: How often the archive's content was read from the start (a tar is inflated once
         #: per pass) and how often each member's content was read: for tests and benchmarks.
         self.passes = 0
