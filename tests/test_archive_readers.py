@@ -78,28 +78,11 @@ def test_inflating_reader_stops_past_its_limit(monkeypatch: pytest.MonkeyPatch) 
 
 
 def _read_through_take(self: _InflatingReader, size: int = -1) -> bytes:
-    """``_InflatingReader.read`` as it was before its shortcut: every piece via ``_take``
-    (the oracle for the shortcut)."""
+    """``_InflatingReader.read`` without its shortcut (the oracle): every piece via
+    ``_take``, as every read went before the shortcut existed."""
     if size is None or size < 0:
         size = self._limit + 1
-    out: list[bytes] = []
-    if self._pos < self._done:
-        start = len(self._window) - (self._done - self._pos)
-        piece = bytes(self._window[start:start + size])
-        out.append(piece)
-        self._pos += len(piece)
-        size -= len(piece)
-    while self._done < self._pos:
-        if not self._take(min(archives._CHUNK, self._pos - self._done)):
-            return b"".join(out)
-    while size > 0:
-        data = self._take(min(size, archives._CHUNK))
-        if not data:
-            break
-        out.append(data)
-        self._pos += len(data)
-        size -= len(data)
-    return b"".join(out)
+    return self._read_through_take(size)
 
 
 def _reader_steps(reader: _InflatingReader, steps: list[tuple[str, int]],

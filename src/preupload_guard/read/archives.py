@@ -372,6 +372,11 @@ class _InflatingReader:
                 if len(window) > 2 * _LOOK_BEHIND:
                     del window[:-_LOOK_BEHIND]
             return data
+        return self._read_through_take(size)
+
+    def _read_through_take(self, size: int) -> bytes:
+        """Any read, piece by piece through ``_take``: from the look-behind window, after
+        a lazy forward seek, across read-aheads, up to the limit."""
         out: list[bytes] = []
         if self._pos < self._done:  # inside the look-behind window
             start = len(self._window) - (self._done - self._pos)
