@@ -11,6 +11,7 @@ checks judge the bytes and never touch the disk.
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +45,11 @@ def read_attestations(dist: Path) -> tuple[AttestationFile, ...]:
     """The sidecars of ``dist`` in its directory, sorted by name (as a sorted glob gives
     them to twine), each read up to :data:`MAX_ATTESTATION_BYTES`."""
     try:
-        siblings = sorted(p for p in dist.parent.iterdir()
-                          if is_attestation_for(p.name, dist.name))
+        # Names, not Paths, and the cheap prefix test first: every file of a set lists the
+        # same directory (Path objects and fnmatch for each entry took 0.45 s of the
+        # benchmark's 172 files, all holding the GIL).
+        siblings = [dist.parent / name for name in sorted(os.listdir(dist.parent))
+                    if name.startswith(dist.name) and is_attestation_for(name, dist.name)]
     except OSError:
         return ()
     found: list[AttestationFile] = []
