@@ -152,3 +152,43 @@ def test_a_forked_process_starts_its_own_child(worker: ChildWorker) -> None:
     os.close(read)
     answer = worker.ask({"value": 3}, 30)
     assert answer == {"echo": 3, "pid": parents}  # the parent's child is untouched
+
+
+# -- pickle frames and python_child (the pass workers' use) -------------------------------
+def _bounce(request: object) -> object:
+    """The handler of :func:`test_pickle_frames_carry_bytes_and_objects`' child."""
+    return {"got": request, "pid": os.getpid()}
+
+
+def serve_bounce() -> None:
+    from preupload_guard.read.child_worker import PICKLE, serve
+
+    serve(_bounce, PICKLE)
+
+
+def test_pickle_frames_carry_bytes_and_objects() -> None:
+    from preupload_guard.read.child_worker import PICKLE, python_child
+
+    made = ChildWorker(python_child("test_child_worker", "serve_bounce"), list(sys.path),
+                       codec=PICKLE)
+    try:
+        blob = os.urandom(3 * 1024 * 1024)  # bigger than a pipe's buffer, not UTF-8
+        answer = made.ask(("x", blob, {1, 2}), None)  # no time limit
+        assert answer["got"] == ("x", blob, {1, 2})
+        assert answer["pid"] != os.getpid()
+    finally:
+        made.close()
+
+
+def test_close_ends_the_feeding_thread(worker: ChildWorker) -> None:
+    before = set(threading.enumerate())
+    answered = threading.Event()
+    worker.submit({"value": 1}, 30, lambda answer: answered.set())
+    assert answered.wait(30)
+    feeders = [t for t in set(threading.enumerate()) - before
+               if t.name == "preupload-guard-child"]
+    assert len(feeders) == 1
+    worker.close()
+    for thread in feeders:
+        thread.join(5)
+    assert not any(t.is_alive() for t in feeders)

@@ -9,9 +9,11 @@ Why long-lived: a fresh interpreter that imports docutils costs ~0.2 s, more tha
 renders. One child serves the whole run; requests queued with :meth:`ChildWorker.submit`
 are answered in order by one feeding thread, beside the caller's own work.
 
-The protocol is frames of an 8-byte big-endian length and UTF-8 JSON, over the child's
-stdin and stdout. The first frame to the child is a greeting (whatever the child's code
-needs to set itself up, such as ``sys.path``); the child answers it once it is ready, and
+The protocol is frames of an 8-byte big-endian length and a body, over the child's
+stdin and stdout: UTF-8 JSON, or a pickle between two interpreters of this package that
+trust each other (:data:`PICKLE`, for the pass workers of :mod:`.pass_pool`). The first
+frame to the child is a JSON greeting (whatever the child's code needs to set itself up,
+such as ``sys.path``: see :func:`python_child`); the child answers it once it is ready, and
 then each request frame with one answer frame. The time limit of a request runs from
 when it is sent, so neither the child's start nor the wait in the queue counts.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import queue
 import subprocess
 import sys
@@ -28,7 +31,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 #: Seconds a child may take to start and answer the greeting.
 START_TIMEOUT = 60.0
@@ -45,13 +48,26 @@ class ChildFailed(Exception):
         self.kind = kind
 
 
-def write_frame(stream: IO[bytes], value: Any) -> None:
-    data = json.dumps(value).encode("utf-8")
-    stream.write(len(data).to_bytes(_HEADER, "big") + data)
+class Codec(NamedTuple):
+    """How a frame's value becomes bytes and back."""
+
+    dumps: Callable[[Any], bytes]
+    loads: Callable[[bytes], Any]
+
+
+JSON = Codec(lambda value: json.dumps(value).encode("utf-8"),
+             lambda data: json.loads(data.decode("utf-8")))
+PICKLE = Codec(lambda value: pickle.dumps(value, pickle.HIGHEST_PROTOCOL), pickle.loads)
+
+
+def write_frame(stream: IO[bytes], value: Any, codec: Codec = JSON) -> None:
+    data = codec.dumps(value)
+    stream.write(len(data).to_bytes(_HEADER, "big"))
+    stream.write(data)
     stream.flush()
 
 
-def read_frame(stream: IO[bytes]) -> Any:
+def read_frame(stream: IO[bytes], codec: Codec = JSON) -> Any:
     """The next frame's value, or ``None`` at the end of the stream (or a torn frame)."""
     head = _read_exactly(stream, _HEADER)
     if head is None:
@@ -60,7 +76,22 @@ def read_frame(stream: IO[bytes]) -> Any:
     if size > _MAX_FRAME:
         return None
     body = _read_exactly(stream, size)
-    return None if body is None else json.loads(body.decode("utf-8"))
+    return None if body is None else codec.loads(body)
+
+
+def python_child(module: str, function: str) -> list[str]:
+    """The argv of a child interpreter that takes ``sys.path`` from its greeting (so that it
+    imports exactly what this process does) and then runs ``module.function()``, which
+    calls :func:`serve`. ``-I``: no user site, no ``PYTHON*`` variables, no current
+    directory on the path."""
+    code = (
+        "import json, sys\n"
+        "size = int.from_bytes(sys.stdin.buffer.read(8), 'big')\n"
+        "sys.path[:] = json.loads(sys.stdin.buffer.read(size).decode('utf-8'))\n"
+        f"from {module} import {function}\n"
+        f"{function}()\n"
+    )
+    return [sys.executable, "-I", "-c", code]
 
 
 def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
@@ -74,7 +105,7 @@ def _read_exactly(stream: IO[bytes], size: int) -> bytes | None:
     return b"".join(parts)
 
 
-def serve(handler: Callable[[Any], Any]) -> None:
+def serve(handler: Callable[[Any], Any], codec: Codec = JSON) -> None:
     """The child's side: say it is ready, then answer each request with ``handler``.
 
     The frames go to a private copy of stdout, and stdout itself is pointed at stderr, so a
@@ -83,35 +114,42 @@ def serve(handler: Callable[[Any], Any]) -> None:
     requests = sys.stdin.buffer
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    write_frame(answers, {"ready": True})
+    write_frame(answers, {"ready": True}, codec)
     while True:
-        request = read_frame(requests)
+        request = read_frame(requests, codec)
         if request is None:
             return
-        write_frame(answers, handler(request))
+        write_frame(answers, handler(request), codec)
 
 
-def _exchange(proc: subprocess.Popen[bytes], frame: Any, seconds: float) -> tuple[Any, bool]:
-    """Send ``frame`` and read the answer (``None`` if there is none), killing the child
-    if the answer takes more than ``seconds``; also returns whether that limit fired."""
+def _exchange(proc: subprocess.Popen[bytes], frame: Any, seconds: float | None,
+              codec: Codec, send: Codec | None = None) -> tuple[Any, bool]:
+    """Send ``frame`` (in ``send``, else ``codec``) and read the answer (``None`` if there
+    is none), killing the child if the answer takes more than ``seconds`` (``None``: no
+    limit); also returns whether that limit fired."""
     fired = threading.Event()
 
     def expire() -> None:
         fired.set()
         proc.kill()
 
-    timer = threading.Timer(seconds, expire)
-    timer.daemon = True
-    timer.start()
+    timer = threading.Timer(seconds, expire) if seconds is not None else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
     try:
         assert proc.stdin is not None and proc.stdout is not None
-        write_frame(proc.stdin, frame)
-        answer = read_frame(proc.stdout)
-    except (OSError, ValueError):  # a broken pipe; a frame that is not JSON
+        write_frame(proc.stdin, frame, send or codec)
+        answer = read_frame(proc.stdout, codec)
+    except (OSError, ValueError, EOFError, pickle.UnpicklingError):  # a broken pipe or frame
         answer = None
     finally:
-        timer.cancel()
+        if timer is not None:
+            timer.cancel()
     return answer, fired.is_set()
+
+
+_Item = tuple[Any, "float | None", Callable[[Any], None]]
 
 
 class ChildWorker:
@@ -122,24 +160,26 @@ class ChildWorker:
     at once, so the caller can do the work itself.
     """
 
-    def __init__(self, argv: list[str], greeting: Any) -> None:
+    def __init__(self, argv: list[str], greeting: Any, codec: Codec = JSON) -> None:
         self._argv = argv
-        self._greeting = greeting
+        self._greeting = greeting  # always JSON: the child's code reads it before imports
+        self._codec = codec
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         self._lock = threading.Lock()  # one request at a time
         self._setup = threading.Lock()  # the queue and its thread, made once
-        self._queue: queue.SimpleQueue[tuple[Any, float, Callable[[Any], None]]] | None = None
+        self._queue: queue.SimpleQueue[_Item | None] | None = None
         self.broken = False
         if hasattr(os, "register_at_fork"):
             me = weakref.ref(self)
             os.register_at_fork(after_in_child=lambda: (w := me()) and w._forked())
 
     # -- one request, on the caller's thread ---------------------------------------------
-    def ask(self, request: Any, timeout: float) -> Any:
+    def ask(self, request: Any, timeout: float | None) -> Any:
         """The child's answer to ``request``; :class:`ChildFailed` if there is none."""
         with self._lock:
-            answer, fired = _exchange(self._proc or self._start(), request, timeout)
+            answer, fired = _exchange(self._proc or self._start(), request, timeout,
+                                      self._codec)
             if answer is not None and not fired:
                 return answer
             message = self._stop()
@@ -150,7 +190,8 @@ class ChildWorker:
             raise ChildFailed("crashed", message)
 
     # -- requests in the background ------------------------------------------------------
-    def submit(self, request: Any, timeout: float, done: Callable[[Any], None]) -> None:
+    def submit(self, request: Any, timeout: float | None, done: Callable[[Any], None]
+               ) -> None:
         """Queue ``request``; ``done`` is called on the feeding thread with the answer or
         the :class:`ChildFailed`."""
         with self._setup:
@@ -160,10 +201,12 @@ class ChildWorker:
                                  name="preupload-guard-child").start()
             self._queue.put((request, timeout, done))
 
-    def _feed(self, requests: queue.SimpleQueue[tuple[Any, float, Callable[[Any], None]]]
-              ) -> None:
+    def _feed(self, requests: queue.SimpleQueue[_Item | None]) -> None:
         while True:
-            request, timeout, done = requests.get()
+            item = requests.get()
+            if item is None:  # closed
+                return
+            request, timeout, done = item
             try:
                 answer: Any = self.ask(request, timeout)
             except ChildFailed as exc:
@@ -185,7 +228,7 @@ class ChildWorker:
             self.broken = True
             raise ChildFailed("crashed", f"cannot start the child interpreter: {exc}") from None
         self._proc, self._stderr = proc, stderr
-        ready, _ = _exchange(proc, self._greeting, START_TIMEOUT)
+        ready, _ = _exchange(proc, self._greeting, START_TIMEOUT, self._codec, send=JSON)
         if not isinstance(ready, dict) or not ready.get("ready"):
             message = self._stop()
             self.broken = True  # a child that cannot even start will not start next time
@@ -215,7 +258,14 @@ class ChildWorker:
         return tail or f"the child interpreter exited with status {proc.returncode}"
 
     def close(self) -> None:
-        """End the child: it exits when its stdin closes; killed if it does not at once."""
+        """End the child: it exits when its stdin closes; killed if it does not at once.
+
+        The feeding thread ends once the requests queued before have been answered.
+        """
+        with self._setup:
+            if self._queue is not None:
+                self._queue.put(None)
+                self._queue = None
         with self._lock:
             proc = self._proc
             if proc is None:
