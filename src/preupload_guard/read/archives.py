@@ -578,6 +578,9 @@ class ArchiveReader:
         #: Each central-directory name's (compressed, uncompressed) size, from the zip
         #: precheck's walk, until the framing rule takes it (see take_central_sizes).
         self._central_sizes: dict[str, tuple[int, int]] | None = None
+        #: The framing walk's report, once made (see framing).
+        self._framing: zipwalk.FramingReport | None = None
+        self._framing_done = False
         #: How often the archive's content was read from the start (a tar is inflated once
         #: per pass) and how often each member's content was read: for tests and benchmarks.
         self.passes = 0
@@ -777,6 +780,24 @@ class ArchiveReader:
         """
         sizes, self._central_sizes = self._central_sizes, None
         return sizes
+
+    def framing(self) -> zipwalk.FramingReport | None:
+        """The zip framing rule's walk of every record (:func:`zipwalk.check_framing`), once.
+
+        Made by the first call, which a pass worker makes for a rule that is selected
+        (:mod:`.pass_pool`), so that the walk is off the runner's GIL and the report
+        travels with the reader. ``None`` for a tar, or when the walk could not start
+        (zipfile could not list the archive either: that is ``invalid-archive``).
+        """
+        if not self._framing_done:
+            self._framing_done = True
+            if self.kind == "zip":
+                try:
+                    self._framing = zipwalk.check_framing(
+                        self.path, max_entries=MAX_MEMBERS, expected=self.take_central_sizes())
+                except (zipwalk.ZipWalkError, OSError):
+                    self._framing = None
+        return self._framing
 
     def common_path(self) -> str:
         """``posixpath.commonpath`` of the member names (PyPI's sdist top), computed once.

@@ -29,7 +29,6 @@ from preupload_guard.model.findings import Finding
 from preupload_guard.model.settings import format_size
 from preupload_guard.read import zipwalk
 from preupload_guard.read.archives import (
-    MAX_MEMBERS,
     ArchiveError,
     ArchiveLimitExceeded,
     ArchiveReader,
@@ -95,7 +94,7 @@ class ZipChecks(Checks):
                 dist_info = f"{parts[0]}-{parts[1]}.dist-info"
                 yield from self.wheel_file(reader, dist_info)
         yield from self.scan(reader, STEP_ZIP_SCAN)
-        yield from self.framing(reader.take_central_sizes())
+        yield from self.framing(reader)
         if dist_info is not None:
             yield from WheelChecks(self, reader, dist_info).run()
 
@@ -185,12 +184,10 @@ class ZipChecks(Checks):
             step=STEP_WHEEL,
         )
 
-    def framing(self, sizes: dict[str, tuple[int, int]] | None = None) -> Iterator[Finding]:
-        """Z9: the sequential record walk (``sizes``: the listing's central directory)."""
-        try:
-            report = zipwalk.check_framing(self.artifact.path, max_entries=MAX_MEMBERS,
-                                           expected=sizes)
-        except (zipwalk.ZipWalkError, OSError):
+    def framing(self, reader: ArchiveReader) -> Iterator[Finding]:
+        """Z9: the sequential record walk (made once by the reader, maybe in a worker)."""
+        report = reader.framing()
+        if report is None:
             return  # zipfile could not list it either: reported as invalid-archive
         if report.ok:
             return
