@@ -94,6 +94,11 @@ def add_check_options(
                         help="HTTP and name-list cache directory")
     target.add_argument(*names("-j", "--jobs"), dest="jobs", type=int, metavar="N",
                         help="files checked at once (default: one per CPU)")
+    target.add_argument(*names("--readers"), dest="readers",
+                        choices=("auto", "threads", "processes"),
+                        help="where files are read: worker processes (faster on several "
+                        "CPUs) or threads; auto (default) uses processes for sets over "
+                        "32 MiB when --jobs is 2 or more")
 
     limits = parser.add_argument_group(f"{title}: limits and history" if title
                                        else "limits and history")
@@ -187,6 +192,7 @@ def cli_options(args: argparse.Namespace, paths: Sequence[str]) -> dict[str, Any
         "cache_dir": args.cache_dir,
         "timeout": args.timeout,
         "jobs": args.jobs,
+        "readers": args.readers,
         "progress": not args.no_progress,
     }
 

@@ -52,6 +52,7 @@ _CONFIG_KEYS = {
     "cache-dir",
     "timeout",
     "jobs",
+    "readers",
     "plugins",
 }
 
@@ -309,6 +310,10 @@ def load_settings(
             raise ConfigError(f"jobs must be a whole number of files at once (1 or more), "
                               f"got {pick('jobs')!r}")
 
+    readers = pick("readers") or "auto"
+    if readers not in ("auto", "threads", "processes"):
+        raise ConfigError(f"readers must be auto, threads or processes, got {readers!r}")
+
     plugins = table.get("plugins", {})
     if not isinstance(plugins, dict) or not all(isinstance(v, dict) for v in plugins.values()):
         raise ConfigError("[tool.preupload-guard.plugins.NAME] must be tables")
@@ -375,6 +380,7 @@ def load_settings(
         cache_dir=rel("cache-dir"),
         timeout=timeout,
         jobs=jobs,
+        readers=readers,
         progress=bool(cli.get("progress", True)),
         plugin_settings={str(k): dict(v) for k, v in plugins.items()},
         config_path=config_path if table else None,

@@ -236,8 +236,12 @@ class PluginManager:
         return self._crash(plugin, what, exc)
 
     def _crash(self, plugin: str, hook_name: str, exc: BaseException) -> Finding:
+        from preupload_guard.read.pass_pool import PassFailure
+
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         location = f" at {os.path.basename(where.filename)}:{where.lineno}" if where else ""
+        if isinstance(exc, PassFailure) and exc.origin:  # raised in a pass worker
+            location = f" at {exc.origin[0]}:{exc.origin[1]}"
         kind = "built-in rules" if self.is_builtin(plugin) else "plugin"
         return Finding(
             rule=PLUGIN_ERROR,
@@ -253,4 +257,8 @@ class PluginManager:
 
 def _exc_text(exc: BaseException) -> str:
     text = str(exc)
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    from preupload_guard.read.pass_pool import PassFailure
+
+    # A visitor's exception from a pass worker is named by its original type.
+    kind = exc.type_name if isinstance(exc, PassFailure) else type(exc).__name__
+    return f"{kind}: {text}" if text else kind

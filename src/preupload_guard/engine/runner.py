@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from preupload_guard.read.members import MemberVisitor
 if TYPE_CHECKING:
     from preupload_guard.index.client import Index
     from preupload_guard.index.credentials import Credentials
+    from preupload_guard.read.pass_pool import PassPool
 
 #: Files at least this large get a progress bar while hashing (on a terminal).
 PROGRESS_THRESHOLD = 32 * 1024 * 1024
@@ -100,6 +101,19 @@ def _visitor_results(manager: PluginManager, artifact: Artifact,
             yield HookResult(plugin, manager.crash(plugin, "its member visitor", failure))
             continue
         yield manager.guarded(plugin, "its member visitor", visitor.findings)
+
+
+def _pass_pool(settings: Settings, jobs: int, artifacts: Sequence[Artifact],
+               subscribers: dict[str, list[tuple[str, MemberVisitor]]], context: Context,
+               ) -> tuple[PassPool | None, list[Artifact]]:
+    """The worker processes for this run's passes, if any, and the files they read."""
+    if settings.readers == "threads" or (settings.readers == "auto" and jobs < 2):
+        return None, []  # not even the import
+    from preupload_guard.read.pass_pool import PassPool
+
+    return PassPool.plan(settings.readers, jobs, artifacts,
+                         {name: [v for _, v in subs] for name, subs in subscribers.items()},
+                         framing=context.selected("zip-framing"))
 
 
 def _hash_all(artifacts: Sequence[Artifact], need_blake2: Callable[[Artifact], bool],
@@ -305,14 +319,23 @@ def run_checks(
         except IndexUnreachable as exc:
             context._record(exc)
 
+    readers: PassPool | None = None
     try:
         # Every consumer of member contents subscribes before any file is read, so that
         # the one pass per file feeds them all (read/members.py).
         subscribers = {a.filename: _subscribe(manager, a, context, idle, findings)
                        for a in artifacts}
+        # Passes run in worker processes where they can (read/pass_pool.py): threads only
+        # pass the GIL to each other. The checks stay here, on the adopted passes.
+        readers, chosen = _pass_pool(settings, jobs, artifacts, subscribers, context)
+        passes: dict[str, Future[bytes] | None] = {}
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(artifacts)))) as pool:
             # The pass: listing, core metadata (the real project names), every subscriber.
             def read(artifact: Artifact) -> tuple[str | None, list[Finding]]:
+                name = artifact.filename
+                if readers is not None and readers.adopt(artifact, passes.get(name)):
+                    subscribers[name] = [(plugin, artifact.adopted(visitor))
+                                         for plugin, visitor in subscribers[name]]
                 project = artifact.project
                 crashed = [
                     replace(r.value, file=r.value.file or artifact.filename)
@@ -327,6 +350,12 @@ def run_checks(
             # the end of the benchmark's 9-17 s pass; largest first, 0.00-0.01 s). Results
             # are taken back in file order.
             largest = sorted(range(len(artifacts)), key=lambda i: -artifacts[i].size)
+            if readers is not None:
+                chosen_names = {a.filename for a in chosen}
+                for i in largest:
+                    if artifacts[i].filename in chosen_names:
+                        passes[artifacts[i].filename] = readers.submit(
+                            artifacts[i], [v for _, v in subscribers[artifacts[i].filename]])
             done = dict(zip(largest, pool.map(read, [artifacts[i] for i in largest]),
                             strict=True))
             projects = []
@@ -365,6 +394,8 @@ def run_checks(
             "preupload_guard_check_batch", context=context, skip=idle, artifacts=artifacts),
             None)
     finally:
+        if readers is not None:
+            readers.close()
         if context.index is not None:
             context.index.close()
 

@@ -117,6 +117,9 @@ class Settings:
     timeout: float = 30.0
     #: Files checked at once (a thread pool over files); ``None``: one per CPU.
     jobs: int | None = None
+    #: Where the files' passes run: ``auto``, ``threads`` or ``processes``
+    #: (:mod:`preupload_guard.read.pass_pool`).
+    readers: str = "auto"
     progress: bool = True
     plugin_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     config_path: Path | None = None

@@ -14,6 +14,7 @@ bytes contain ``Metadata-Version``; for an sdist, ``<common root>/PKG-INFO``.
 from __future__ import annotations
 
 import hashlib
+import os
 import posixpath
 import threading
 from collections.abc import Callable
@@ -40,6 +41,23 @@ V = TypeVar("V", bound=MemberVisitor)
 #: METADATA / PKG-INFO larger than this is absurd (a README of tens of MiB).
 MAX_METADATA_BYTES = 16 * 1024 * 1024
 _HASH_CHUNK = 1024 * 1024
+
+
+@dataclass
+class PassState:
+    """What one file's pass left (see :meth:`Artifact.pass_state`); it pickles."""
+
+    archive: ArchiveReader | None
+    archive_error: ArchiveError | None
+    visitors: list[MemberVisitor]
+    failures: list[BaseException | None]
+    metadata_bytes: bytes | None
+    metadata_path: str | None
+    metadata_error: str | None
+    raw: RawMetadata | None
+    unparsed: dict[str, Any]
+    #: The process that made the pass.
+    pid: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,10 @@ class Artifact:
         self._raw: RawMetadata | None = None
         self._unparsed: dict[str, Any] = {}
         self._attestations: tuple[AttestationFile, ...] | None = None
+        #: A visitor subscribed here -> its copy that made the pass in a worker (adopt).
+        self._adopted: dict[int, MemberVisitor] = {}
+        #: The process that made the pass, when another one did (see adopt); else ``None``.
+        self.pass_pid: int | None = None
         self._parse_filename()
 
     def __repr__(self) -> str:
@@ -245,6 +267,69 @@ class Artifact:
             raise self._archive_error
         assert self._archive is not None
         return self._archive
+
+    # -- the pass made in another process (read/pass_pool.py) ------------------------
+    def pass_state(self) -> PassState:
+        """What the pass left: the reader, each subscriber as it ended, the metadata.
+
+        Made (if it was not yet) by the call; a worker process sends it to the Artifact of
+        the same file in the runner's process, which adopts it (:meth:`adopt`).
+        """
+        self._load_metadata_locked()
+        with self._lock:
+            fanout = self._fanout
+            return PassState(
+                archive=self._archive,
+                archive_error=self._archive_error,
+                visitors=list(self._visitors),
+                failures=[fanout.failure(v) if fanout is not None else None
+                          for v in self._visitors],
+                metadata_bytes=self._metadata_bytes,
+                metadata_path=self._metadata_path,
+                metadata_error=self._metadata_error,
+                raw=self._raw,
+                unparsed=self._unparsed,
+                pid=self.pass_pid or os.getpid(),
+            )
+
+    def adopt(self, state: PassState) -> None:
+        """Take a pass another process made of this file as if it had been made here.
+
+        ``state`` holds copies of this Artifact's subscribers, in order; a check finds the
+        copy (:meth:`subscribed`, :meth:`adopted`), with what it gathered and raised.
+        """
+        with self._lock:
+            if self._archive_loaded:
+                raise RuntimeError(f"{self.filename} has been read already")
+            if len(state.visitors) != len(self._visitors) or len(state.failures) != len(
+                    state.visitors):
+                raise ValueError(f"the pass of {self.filename} was made for other subscribers")
+            self._adopted = {id(old): new for old, new in zip(self._visitors, state.visitors,
+                                                               strict=True)}
+            self._visitors = list(state.visitors)
+            fanout = Fanout(self._visitors)
+            fanout.closed = True
+            for visitor, failure in zip(self._visitors, state.failures, strict=True):
+                if failure is not None:
+                    fanout.failures[id(visitor)] = failure
+            self._fanout = fanout
+            if state.archive is not None:
+                state.archive.path = self.path  # the worker may have resolved it
+            self._archive, self._archive_error = state.archive, state.archive_error
+            self._archive_loaded = True
+            self._metadata_bytes, self._metadata_path = state.metadata_bytes, state.metadata_path
+            self._metadata_error = state.metadata_error
+            self._raw, self._unparsed = state.raw, state.unparsed
+            self._metadata_loaded = True
+            self.pass_pid = state.pid
+
+    def adopted(self, visitor: V) -> V:
+        """The copy of ``visitor`` that made an adopted pass (``visitor`` itself if none)."""
+        return self._adopted.get(id(visitor), visitor)  # type: ignore[return-value]
+
+    def _load_metadata_locked(self) -> None:
+        with self._lock:
+            self._load_metadata()
 
     def _is_metadata_candidate(self, member: Member) -> bool:
         """Members twine may take the core metadata from, kept from the pass."""

@@ -65,6 +65,12 @@ class MemberVisitor:
 
     #: Bytes of each member to feed; ``None`` for every byte.
     limit: int | None = None
+    #: ``True`` lets the file's pass run in a worker process (:mod:`.pass_pool`): the
+    #: visitor is pickled there, fed, and pickled back, and the checks see that copy. Say
+    #: so only when everything it keeps is its own and pickles (its artifact is passed by
+    #: reference); a visitor that shares state with other objects or files must stay
+    #: ``False``, and its files are read on a thread of this process.
+    portable: bool = False
 
     def wants(self, member: Member) -> bool:
         return member.is_file
@@ -95,6 +101,8 @@ class Capture(MemberVisitor):
     hostile archive of many large "small files" cannot fill the memory: past the budget a
     member is simply not kept, and a later read goes to the archive again.
     """
+
+    portable = True  # when its predicate pickles (a module-level function)
 
     def __init__(self, predicate: Callable[[Member], bool], limit: int,
                  budget: int = 256 * 1024 * 1024) -> None:

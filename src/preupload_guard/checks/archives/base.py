@@ -129,6 +129,7 @@ class ScanVisitor(MemberVisitor):
     """
 
     limit = SCAN_MAX_FILE_SIZE + 1
+    portable = True
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
