@@ -174,11 +174,20 @@ class _SecretsVisitor(MemberVisitor):
     queue: handing every chunk over cost more than it overlapped.)
     """
 
+    #: Its state is its own (the artifact goes by reference), so preupload-guard may feed
+    #: it in a worker process.
+    portable = True
+
     def __init__(self, artifact: Artifact, config: SecretsConfig) -> None:
         self.artifact = artifact
         self.config = config
         self.scanner = ContentScanner(config)
         self._wanted: Callable[[Member], bool] | None = None  # decided at the first member
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The member filter is a closure; it is only needed during the pass, and is made
+        # again from the first member if a pass is ever made from the copy.
+        return {**self.__dict__, "_wanted": None}
 
     def wants(self, member: Member) -> bool:
         # The allow-list is relative to an sdist's top directory, which the listing gives
@@ -211,6 +220,8 @@ class _SecretsVisitor(MemberVisitor):
 
 class _NamesOnly(MemberVisitor):
     """Only sensitive-file is reported: the names are enough, no member's bytes are read."""
+
+    portable = True
 
     def __init__(self, artifact: Artifact, config: SecretsConfig) -> None:
         self.artifact = artifact

@@ -115,6 +115,9 @@ class MemberHashes(MemberVisitor):
     :func:`verify_members` compares afterwards. Rows with another algorithm are read again.
     """
 
+    #: Its state is its own, so preupload-guard may feed it in a worker process.
+    portable = True
+
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.planned = 0
@@ -142,6 +145,7 @@ class MemberHashes(MemberVisitor):
             self.errors[member.name] = error
         else:
             self.hashes[member.name] = (self._digest.hexdigest(), self._size)
+        self._digest = None  # no hash object between members: the visitor pickles
 
 
 def verify_members(
