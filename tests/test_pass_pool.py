@@ -319,3 +319,18 @@ def test_adopting_twice_or_for_other_subscribers_is_refused(tmp_path: Path) -> N
     with pytest.raises(RuntimeError, match="read already"):
         fresh.adopt(state)
     assert fresh.members == made.members and fresh.raw_metadata == made.raw_metadata
+
+
+def test_a_member_read_after_an_adopted_pass_lists_the_zip_once(tmp_path: Path) -> None:
+    path = make_wheel(tmp_path, files={"tinyproj/a.py": b"a = 1\n", "tinyproj/b.py": b"b\n"})
+    made = Artifact(path)
+    data = dumps(made.pass_state(), made)
+    fresh = Artifact(path)
+    fresh.adopt(loads(data, fresh))
+    reader = fresh.archive()
+    assert reader._zip_listing is None  # zipfile's listing stayed behind
+    assert reader.read("tinyproj/a.py", 100) == b"a = 1\n"
+    listing = reader._zip_listing
+    assert listing is not None and len(listing[0]) == len(reader.members)
+    assert reader.read_members(["tinyproj/b.py"], 100) == {"tinyproj/b.py": b"b\n"}
+    assert reader._zip_listing is listing  # listed once

@@ -333,7 +333,8 @@ def run_checks(
             # The pass: listing, core metadata (the real project names), every subscriber.
             def read(artifact: Artifact) -> tuple[str | None, list[Finding]]:
                 name = artifact.filename
-                if readers is not None and readers.adopt(artifact, passes.get(name)):
+                # Popped: the pickled pass is not kept once adopted (32 MB for the set).
+                if readers is not None and readers.adopt(artifact, passes.pop(name, None)):
                     subscribers[name] = [(plugin, artifact.adopted(visitor))
                                          for plugin, visitor in subscribers[name]]
                 project = artifact.project

@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from preupload_guard.read import tarwalk, zipwalk
 from preupload_guard.read.member_paths import common_path
@@ -572,6 +572,7 @@ class ArchiveReader:
         self._captured: dict[str, bytes] = {}
         self._capture_errors: dict[str, ArchiveError] = {}
         self._zip_listing: tuple[list[zipfile.ZipInfo], int, bytes] | None = None
+        self._relist = False  # the listing was left behind by pickling (__getstate__)
         #: The member names' common path, or why there is none (see common_path).
         self._common: str | None = None
         self._common_error: str | None = None
@@ -712,7 +713,23 @@ class ArchiveReader:
                 return _ListedZipFile(self.path, self._zip_listing)
             except (AttributeError, TypeError):  # a zipfile whose internals moved
                 self._zip_listing = None
-        return zipfile.ZipFile(self.path)
+                return zipfile.ZipFile(self.path)
+        zf = zipfile.ZipFile(self.path)
+        if self._relist:  # the listing stayed in the pass worker: kept from now on
+            self._relist = False
+            self._zip_listing = (list(zf.infolist()), zf.start_dir, zf.comment)
+        return zf
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a pass worker's answer) without zipfile's own listing: 41,084 ZipInfo
+        objects for the benchmark's wheels, which the runner would unpickle (0.2 s) and
+        keep (~16 MB) only for a member read after the pass, which is rare; the first such
+        read lists the zip again."""
+        state = self.__dict__.copy()
+        if state["_zip_listing"] is not None:
+            state["_zip_listing"] = None
+            state["_relist"] = True
+        return state
 
     def _open_tar(self, raw: BinaryIO) -> tarwalk.TarWalk:
         """The members of the ``.tar.gz``, walked as ``tarfile.open(mode="r:gz")`` reads
