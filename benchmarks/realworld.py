@@ -11,7 +11,9 @@ cache outside the repository (``--cache``, default the user cache ``preupload-gu
 and verified. Then, in ONE interleaved run (round-robin over the repeats, so machine noise
 hits every contender alike):
 
-* (a)  ``preupload-guard check --offline`` on all files (plugins off);
+* (a)  ``preupload-guard check --offline`` on all files (plugins off; the default
+       ``--readers auto``, so the passes run in worker processes);
+* (a1) the same with ``--readers threads`` (every pass on this process's threads);
 * (a+) the same with every installed plugin (secrets, wheel-inspect, ...);
 * (b)  ``twine check`` on the same files;
 * (c)  the floor: sha256 of every byte plus one full inflate of each sdist, on a thread
@@ -22,9 +24,10 @@ hits every contender alike):
        cannot be faster than (c2) on this machine whatever its own overhead, so (a)/(c2)
        says how much of (a) is ours and (c2)/(c) how near 1.5 the target can come.
 
-It prints (a)/(c), (a)/(c2), (a+)/(c) and (b)/(a) with min-max over the repeats and each child's
-own peak RSS (through ``run_measured``); then ``--help`` (best of 10) and a new project name
-checked cold and warm against a local fixture index holding ~930k names.
+It prints (a)/(c), (a)/(c2), (a+)/(c) and (b)/(a) with min-max over the repeats, each
+child's own peak RSS (through ``run_measured``) and the peak of the summed RSS of all its
+processes; then ``--help`` (best of 10) and a new project name checked cold and warm
+against a local fixture index holding ~930k names.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -127,15 +131,57 @@ def fetch(cache: Path, quick: bool) -> list[Path]:
     return paths
 
 
-def child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """Wall seconds, the child's own peak RSS (bytes) and exit status of one child run.
+def child(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, int]:
+    """Wall seconds, the child's own peak RSS (bytes), the peak of the summed RSS of every
+    process it started (bytes, sampled) and the exit status of one child run.
 
     ``run_measured`` starts it from a small launcher: a bare ``os.wait4`` would report at
     least this script's own peak RSS, which exec carries over into the child's figure.
+    That figure is one process's; the pass workers and the render child are others, so
+    the whole tree is also sampled every 50 ms from /proc (Linux; 0 elsewhere), launcher
+    (~10 MiB) included.
     """
-    run = run_measured(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env={**os.environ, **(env or {})})
-    return run.seconds, run.peak_rss, run.returncode
+    done = threading.Event()
+    peak = [0]
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_rss(os.getpid()))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        run = run_measured(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           env={**os.environ, **(env or {})})
+    finally:
+        done.set()
+        sampler.join()
+    return run.seconds, run.peak_rss, peak[0], run.returncode
+
+
+def _tree_rss(root: int) -> int:
+    """The summed resident set (bytes) of ``root``'s descendants, from /proc/PID/stat."""
+    if not os.path.isdir("/proc"):
+        return 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    procs: dict[int, tuple[int, int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        procs[int(entry)] = (int(fields[1]), int(fields[21]) * page)  # ppid, rss
+    total = 0
+    for pid, (_, rss) in procs.items():
+        parent = procs.get(pid, (0, 0))[0]
+        while parent and parent != root:
+            parent = procs.get(parent, (0, 0))[0]
+        if parent == root:
+            total += rss
+    return total
 
 
 def startup(argv: list[str]) -> float:
@@ -202,7 +248,7 @@ def names_lookup(tmp: Path) -> None:
                 "--format", "json", "--history", str(tmp / "ledger")]
         env = {"PREUPLOAD_GUARD_CACHE_DIR": str(cache),
                "PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD": "1"}
-        cold, cold_rss, _ = child(argv, env)
+        cold, cold_rss, _, _ = child(argv, env)
         warm = min(child(argv, env)[0] for _ in range(3))
         from preupload_guard.index.client import Index
 
@@ -241,24 +287,33 @@ def main() -> None:
     print(f"{len(paths)} files ({sdists} sdists), {total / 2**20:.0f} MiB, {width} threads")
     check = ["preupload-guard", "check", "--offline", "--format", "json", *files]
     off = {"PREUPLOAD_GUARD_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    results: dict[str, list[float]] = {"a": [], "a+": [], "b": [], "c": [], "c2": []}
-    rss: dict[str, int] = {"a": 0, "a+": 0, "b": 0}
+    results: dict[str, list[float]] = {"a": [], "a1": [], "a+": [], "b": [], "c": [], "c2": []}
+    rss: dict[str, int] = {"a": 0, "a1": 0, "a+": 0, "b": 0}
+    tree: dict[str, int] = {"a": 0, "a1": 0, "a+": 0, "b": 0}
     for _ in range(args.repeat):
-        for key in ("c", "c2", "a", "a+", "b"):
+        for key in ("c", "c2", "a", "a1", "a+", "b"):
             if key in ("c", "c2"):
                 results[key].append(floor(paths, width, scanned=key == "c2"))
                 continue
-            argv = ["twine", "check", *files] if key == "b" else check
-            seconds, peak, _ = child(argv, off if key == "a" else None)
+            argv = (["twine", "check", *files] if key == "b"
+                    else [*check, "--readers", "threads"] if key == "a1" else check)
+            seconds, peak, summed, _ = child(argv, off if key in ("a", "a1") else None)
             results[key].append(seconds)
             rss[key] = max(rss[key], peak)
-    a, ap, b, c, c2 = (results[k] for k in ("a", "a+", "b", "c", "c2"))
+            tree[key] = max(tree[key], summed)
+    a, a1, ap, b, c, c2 = (results[k] for k in ("a", "a1", "a+", "b", "c", "c2"))
+
+    def memory(key: str) -> str:
+        return (f"peak RSS {rss[key] / 2**20:.0f} MiB (all its processes "
+                f"{tree[key] / 2**20:.0f} MiB)")
+
     print(f"(c) floor          {span(c)} s")
     c2c = span([x / y for x, y in zip(c2, c, strict=True)])
     print(f"(c2) required read {span(c2)} s   (c2)/(c) {c2c}")
-    print(f"(a) check          {span(a)} s   peak RSS {rss['a'] / 2**20:.0f} MiB")
-    print(f"(a+) with plugins  {span(ap)} s   peak RSS {rss['a+'] / 2**20:.0f} MiB")
-    print(f"(b) twine check    {span(b)} s   peak RSS {rss['b'] / 2**20:.0f} MiB")
+    print(f"(a) check          {span(a)} s   {memory('a')}")
+    print(f"(a1) on threads    {span(a1)} s   {memory('a1')}   (--readers threads)")
+    print(f"(a+) with plugins  {span(ap)} s   {memory('a+')}")
+    print(f"(b) twine check    {span(b)} s   {memory('b')}")
     print(f"(a)/(c)  {span([x / y for x, y in zip(a, c, strict=True)])}   target <= 1.5")
     print(f"(a)/(c2) {span([x / y for x, y in zip(a, c2, strict=True)])}   our own overhead")
     print(f"(a+)/(c) {span([x / y for x, y in zip(ap, c, strict=True)])}   target <= 1.8")
