@@ -249,6 +249,11 @@ def _every(member: Member) -> bool:
 
 
 def test_readers_is_an_option_and_a_config_key() -> None:
+    from preupload_guard.cli.check import check_parser
+    from preupload_guard.model.settings import READERS
+
+    [option] = [a for a in check_parser()._actions if a.dest == "readers"]
+    assert tuple(option.choices) == READERS  # the parser spells them out for --help's sake
     assert load_settings({"paths": ["x"]}, table={}).readers == "auto"
     assert load_settings({"paths": ["x"]}, table={"readers": "threads"}).readers == "threads"
     assert load_settings({"paths": ["x"], "readers": "processes"},

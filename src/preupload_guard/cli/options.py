@@ -95,7 +95,7 @@ def add_check_options(
     target.add_argument(*names("-j", "--jobs"), dest="jobs", type=int, metavar="N",
                         help="files checked at once (default: one per CPU)")
     target.add_argument(*names("--readers"), dest="readers",
-                        choices=("auto", "threads", "processes"),
+                        choices=("auto", "threads", "processes"),  # model.settings.READERS
                         help="where files are read: worker processes (faster on several "
                         "CPUs) or threads; auto (default) uses processes for sets over "
                         "32 MiB when --jobs is 2 or more")

@@ -24,6 +24,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 from preupload_guard.model.settings import (
     FORMATS,
+    READERS,
     UPLOAD_LIMIT_CAP,
     ConfigError,
     IndexTarget,
@@ -311,8 +312,9 @@ def load_settings(
                               f"got {pick('jobs')!r}")
 
     readers = pick("readers") or "auto"
-    if readers not in ("auto", "threads", "processes"):
-        raise ConfigError(f"readers must be auto, threads or processes, got {readers!r}")
+    if readers not in READERS:
+        raise ConfigError(f"readers must be {', '.join(READERS[:-1])} or {READERS[-1]}, "
+                          f"got {readers!r}")
 
     plugins = table.get("plugins", {})
     if not isinstance(plugins, dict) or not all(isinstance(v, dict) for v in plugins.values()):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import traceback
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
@@ -236,12 +235,10 @@ class PluginManager:
         return self._crash(plugin, what, exc)
 
     def _crash(self, plugin: str, hook_name: str, exc: BaseException) -> Finding:
-        from preupload_guard.read.pass_pool import PassFailure
+        from preupload_guard.read.pass_pool import origin  # also a pass worker's raise
 
-        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        location = f" at {os.path.basename(where.filename)}:{where.lineno}" if where else ""
-        if isinstance(exc, PassFailure) and exc.origin:  # raised in a pass worker
-            location = f" at {exc.origin[0]}:{exc.origin[1]}"
+        where = origin(exc)
+        location = f" at {where[0]}:{where[1]}" if where else ""
         kind = "built-in rules" if self.is_builtin(plugin) else "plugin"
         return Finding(
             rule=PLUGIN_ERROR,
@@ -257,8 +254,7 @@ class PluginManager:
 
 def _exc_text(exc: BaseException) -> str:
     text = str(exc)
-    from preupload_guard.read.pass_pool import PassFailure
+    from preupload_guard.read.pass_pool import type_name  # a pass worker's: the original
 
-    # A visitor's exception from a pass worker is named by its original type.
-    kind = exc.type_name if isinstance(exc, PassFailure) else type(exc).__name__
+    kind = type_name(exc)
     return f"{kind}: {text}" if text else kind

@@ -107,8 +107,6 @@ def _pass_pool(settings: Settings, jobs: int, artifacts: Sequence[Artifact],
                subscribers: dict[str, list[tuple[str, MemberVisitor]]], context: Context,
                ) -> tuple[PassPool | None, list[Artifact]]:
     """The worker processes for this run's passes, if any, and the files they read."""
-    if settings.readers == "threads" or (settings.readers == "auto" and jobs < 2):
-        return None, []  # not even the import
     from preupload_guard.read.pass_pool import PassPool
 
     return PassPool.plan(settings.readers, jobs, artifacts,

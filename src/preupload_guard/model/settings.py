@@ -81,6 +81,10 @@ def format_size(size: int) -> str:
     return f"{size} B"  # pragma: no cover
 
 
+#: Where a run makes its files' passes: ``auto`` (worker processes for a set worth it),
+#: ``threads`` (always on the runner's threads) or ``processes`` (every file that can be).
+READERS = ("auto", "threads", "processes")
+
 @dataclass(frozen=True)
 class IndexTarget:
     """Where the index facts come from, derived once from twine's configuration."""
@@ -117,7 +121,7 @@ class Settings:
     timeout: float = 30.0
     #: Files checked at once (a thread pool over files); ``None``: one per CPU.
     jobs: int | None = None
-    #: Where the files' passes run: ``auto``, ``threads`` or ``processes``
+    #: Where the files' passes run: one of :data:`READERS`
     #: (:mod:`preupload_guard.read.pass_pool`).
     readers: str = "auto"
     progress: bool = True

@@ -275,8 +275,8 @@ class Artifact:
         Made (if it was not yet) by the call; a worker process sends it to the Artifact of
         the same file in the runner's process, which adopts it (:meth:`adopt`).
         """
-        self._load_metadata_locked()
         with self._lock:
+            self._load_metadata()
             fanout = self._fanout
             return PassState(
                 archive=self._archive,
@@ -326,10 +326,6 @@ class Artifact:
     def adopted(self, visitor: V) -> V:
         """The copy of ``visitor`` that made an adopted pass (``visitor`` itself if none)."""
         return self._adopted.get(id(visitor), visitor)  # type: ignore[return-value]
-
-    def _load_metadata_locked(self) -> None:
-        with self._lock:
-            self._load_metadata()
 
     def _is_metadata_candidate(self, member: Member) -> bool:
         """Members twine may take the core metadata from, kept from the pass."""

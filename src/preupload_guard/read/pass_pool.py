@@ -39,9 +39,6 @@ from preupload_guard.read.members import MemberVisitor
 #: With ``readers = "auto"``, a run reads in processes only when the files they would
 #: read together hold at least this many bytes: starting the workers costs ~0.1-0.3 s.
 AUTO_MIN_BYTES = 32 * 1024 * 1024
-#: How a run reads its files' passes: ``auto`` (processes for a set worth it), ``threads``
-#: (always on the runner's threads) or ``processes`` (every file that can be).
-READERS = ("auto", "threads", "processes")
 
 _ARTIFACT = "artifact"
 
@@ -49,7 +46,8 @@ _ARTIFACT = "artifact"
 class PassFailure(Exception):
     """What a visitor raised in a worker: its type name, text and where it was raised."""
 
-    def __init__(self, type_name: str, text: str, origin: tuple[str, int] | None) -> None:
+    def __init__(self, type_name: str, text: str, origin: tuple[str, int | None] | None
+                 ) -> None:
         super().__init__(type_name, text, origin)
         self.type_name = type_name
         self.text = text
@@ -60,9 +58,20 @@ class PassFailure(Exception):
 
     @classmethod
     def of(cls, exc: BaseException) -> PassFailure:
-        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        origin = (os.path.basename(where.filename), where.lineno or 0) if where else None
-        return cls(type(exc).__name__, str(exc), origin)
+        return cls(type_name(exc), str(exc), origin(exc))
+
+
+def origin(exc: BaseException) -> tuple[str, int | None] | None:
+    """Where ``exc`` was raised (file name, line), also when it came from a worker."""
+    if isinstance(exc, PassFailure):
+        return exc.origin
+    where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    return (os.path.basename(where.filename), where.lineno) if where else None
+
+
+def type_name(exc: BaseException) -> str:
+    """``exc``'s type name; a :class:`PassFailure`'s is the original exception's."""
+    return exc.type_name if isinstance(exc, PassFailure) else type(exc).__name__
 
 
 class _Pickler(pickle.Pickler):
@@ -147,8 +156,6 @@ class PassPool:
                                      codec=PICKLE) for _ in range(max(1, workers))]
         self._queued = [0] * len(self._workers)
         self._lock = threading.Lock()
-        #: Files whose pass a worker made and the runner adopted (for tests and reports).
-        self.adopted: list[str] = []
 
     @classmethod
     def plan(cls, readers: str, jobs: int, artifacts: Sequence[Artifact],
@@ -210,7 +217,6 @@ class PassPool:
             artifact.adopt(state)
         except Exception:  # a worker that died, an answer that does not unpickle
             return False
-        self.adopted.append(artifact.filename)
         return True
 
     def close(self) -> None:
