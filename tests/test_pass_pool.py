@@ -11,6 +11,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from preupload_guard.engine.runner import run_checks
 from preupload_guard.model.settings import ConfigError
 from preupload_guard.read.archives import ArchiveError, Member
 from preupload_guard.read.artifact import Artifact
+from preupload_guard.read.child_worker import ChildFailed
 from preupload_guard.read.members import Capture, MemberVisitor
 from preupload_guard.read.pass_pool import AUTO_MIN_BYTES, PassFailure, PassPool, dumps, loads
 from preupload_guard.testing import make_sdist, make_wheel
@@ -339,3 +341,72 @@ def test_a_member_read_after_an_adopted_pass_lists_the_zip_once(tmp_path: Path) 
     assert listing is not None and len(listing[0]) == len(reader.members)
     assert reader.read_members(["tinyproj/b.py"], 100) == {"tinyproj/b.py": b"b\n"}
     assert reader._zip_listing is listing  # listed once
+
+
+# -- handing files out ------------------------------------------------------------------------
+class Held(MemberVisitor):
+    """Holds its worker at a member named ``hold.py`` until ``marker`` exists (60 s at most)."""
+
+    portable = True
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def wants(self, member: Member) -> bool:
+        return member.name.endswith("/hold.py")
+
+    def start(self, member: Member) -> None:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(self.marker) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+
+def _held_set(tmp_path: Path, others: int, marker: Path) -> list[tuple[Artifact, Held]]:
+    """A file whose pass is held, then ``others`` quick ones, each with its subscriber."""
+    held = make_wheel(tmp_path, files={"tinyproj/hold.py": b"x = 1\n"})
+    paths = [held] + [make_wheel(tmp_path, version=f"2.{i}") for i in range(others)]
+    out = []
+    for path in paths:
+        artifact, visitor = Artifact(path), Held(str(marker))
+        artifact.subscribe(visitor)
+        out.append((artifact, visitor))
+    return out
+
+
+def test_a_worker_is_given_the_next_file_only_when_it_is_free(tmp_path: Path) -> None:
+    # Files handed out in advance would queue some of the quick ones behind the held one,
+    # and their passes could not end until it is released.
+    marker = tmp_path / "release"
+    held = _held_set(tmp_path, 5, marker)
+    artifacts = [a for a, _ in held]
+    pool = PassPool(2)
+    try:
+        futures = [pool.submit(a, [v]) for a, v in held]
+        for future in futures[1:]:
+            assert future is not None
+            future.result(timeout=30)  # all done by the other worker, the first still held
+        marker.touch()
+        assert all(pool.adopt(a, f) for a, f in zip(artifacts, futures, strict=True))
+    finally:
+        pool.close()
+    quick = {a.pass_pid for a in artifacts[1:]}
+    assert len(quick) == 1 and artifacts[0].pass_pid not in quick | {None, os.getpid()}
+
+
+def test_files_not_handed_out_at_close_are_read_here(tmp_path: Path) -> None:
+    marker = tmp_path / "release"
+    held = _held_set(tmp_path, 2, marker)
+    pool = PassPool(1)
+    futures = [pool.submit(a, [v]) for a, v in held]
+    closing = threading.Thread(target=pool.close)
+    closing.start()  # waits for the pass under way, which ends once released
+    time.sleep(0.5)
+    marker.touch()
+    closing.join(timeout=60)
+    assert not closing.is_alive()
+    for (artifact, _), future in zip(held[1:], futures[1:], strict=True):
+        assert future is not None
+        with pytest.raises(ChildFailed, match="closed"):  # never handed out
+            future.result(timeout=0)
+        assert not pool.adopt(artifact, future)
+        assert artifact.archive_error is None and artifact.pass_pid is None  # read here
