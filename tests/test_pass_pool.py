@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -410,3 +411,20 @@ def test_files_not_handed_out_at_close_are_read_here(tmp_path: Path) -> None:
             future.result(timeout=0)
         assert not pool.adopt(artifact, future)
         assert artifact.archive_error is None and artifact.pass_pid is None  # read here
+
+
+def test_a_reader_pickles_its_members_as_they_were(tmp_path: Path) -> None:
+    # Pickled as columns (ArchiveReader.__getstate__): the same members, in the same order,
+    # the same lookup by name, also for a name listed twice (the last one answers).
+    path = make_wheel(tmp_path, files={"tinyproj/a.py": b"a = 1\n", "tinyproj/b.py": b"b\n"})
+    with zipfile.ZipFile(path, "a") as zf, pytest.warns(UserWarning, match="Duplicate"):
+        zf.writestr("tinyproj/a.py", b"a = 22\n")
+    tar = make_sdist(tmp_path, files={"tinyproj/c.py": b"c\n"})
+    for artifact in (Artifact(path), Artifact(tar)):
+        reader = artifact.archive()
+        copy = pickle.loads(pickle.dumps(reader))
+        assert copy.members == reader.members and isinstance(copy.members, tuple)
+        assert [type(m) for m in copy.members] == [Member] * len(reader.members)
+        for member in reader.members:
+            assert copy.member(member.name) == reader.member(member.name)
+    assert Artifact(path).archive().member("tinyproj/a.py").size == len(b"a = 22\n")

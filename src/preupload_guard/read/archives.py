@@ -30,7 +30,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -104,6 +104,10 @@ class Member:
     def encrypted(self) -> bool:
         """Zip general-purpose flag bit 0: zipfile refuses to read it without a password."""
         return bool(self.flag_bits & 0x1)
+
+
+#: Member's fields in order: how :class:`ArchiveReader` pickles its listing as columns.
+_MEMBER_FIELDS = tuple(f.name for f in fields(Member))
 
 
 def archive_kind(filename: str) -> str | None:
@@ -721,15 +725,31 @@ class ArchiveReader:
         return zf
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled (a pass worker's answer) without zipfile's own listing: 41,084 ZipInfo
-        objects for the benchmark's wheels, which the runner would unpickle (0.2 s) and
-        keep (~16 MB) only for a member read after the pass, which is rare; the first such
-        read lists the zip again."""
+        """Pickled (a pass worker's answer) lean, for the runner unpickles every file's.
+
+        * Without zipfile's own listing: 41,084 ZipInfo objects for the benchmark's wheels,
+          which the runner would unpickle (0.2 s) and keep (~16 MB) only for a member read
+          after the pass, which is rare; the first such read lists the zip again.
+        * The members as columns, one list per field, and without the name index: pickle
+          handles a list of ints or strings at C speed but each object in turn. For 100,000
+          members: 0.42 s to dump and 0.46 s to load as objects, 0.04 s and 0.03 s as
+          columns, plus 0.25 s to make the objects again (:meth:`__setstate__`).
+        """
         state = self.__dict__.copy()
         if state["_zip_listing"] is not None:
             state["_zip_listing"] = None
             state["_relist"] = True
+        del state["_by_name"]
+        members = state.pop("members")
+        state["members"] = tuple(
+            [getattr(m, f) for m in members] for f in _MEMBER_FIELDS)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        columns = state.pop("members")
+        self.__dict__.update(state)
+        self.members = tuple(Member(*row) for row in zip(*columns, strict=True))
+        self._by_name = {m.name: m for m in self.members}
 
     def _open_tar(self, raw: BinaryIO) -> tarwalk.TarWalk:
         """The members of the ``.tar.gz``, walked as ``tarfile.open(mode="r:gz")`` reads
