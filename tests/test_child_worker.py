@@ -192,3 +192,20 @@ def test_close_ends_the_feeding_thread(worker: ChildWorker) -> None:
     for thread in feeders:
         thread.join(5)
     assert not any(t.is_alive() for t in feeders)
+
+
+def test_a_request_whose_claim_fails_is_not_sent(worker: ChildWorker) -> None:
+    answers: list[object] = []
+    last = threading.Event()
+    worker.submit({"value": 1, "sleep": 0.3}, 30, answers.append)
+    taken = threading.Event()
+
+    def claim() -> bool:  # asked when its turn comes, after the first answer
+        taken.set()
+        return False
+
+    worker.submit({"value": 2}, 30, answers.append, claim=claim)
+    worker.submit({"value": 3}, 30, lambda a: (answers.append(a), last.set()),
+                  claim=lambda: True)
+    assert last.wait(60) and taken.is_set()
+    assert [a["echo"] for a in answers] == [1, 3]  # type: ignore[index]

@@ -107,10 +107,12 @@ PREFETCHED = [
 ]
 
 
-def test_a_prefetched_verdict_is_the_inline_verdict(render_calls: list[str]) -> None:
+def test_a_prefetched_verdict_is_the_inline_verdict(monkeypatch: pytest.MonkeyPatch,
+                                                    render_calls: list[str]) -> None:
     inline = [readme.render(text, renderer) for text, renderer in PREFETCHED]
     assert len(render_calls) == len(PREFETCHED)
     readme.clear_cache()
+    monkeypatch.setenv(readme.INLINE_LIMIT_ENV, "0")  # none taken back: see below
     assert all(readme.prefetch(text, renderer) for text, renderer in PREFETCHED)
     fetched = [readme.render(text, renderer) for text, renderer in PREFETCHED]
     assert len(render_calls) == len(PREFETCHED)  # none rendered here: all in the child
@@ -123,7 +125,9 @@ def test_a_prefetched_verdict_is_the_inline_verdict(render_calls: list[str]) -> 
     assert [verdict(r) for r in fetched] == [verdict(r) for r in inline]
 
 
-def test_prefetch_starts_each_render_once(render_calls: list[str]) -> None:
+def test_prefetch_starts_each_render_once(monkeypatch: pytest.MonkeyPatch,
+                                         render_calls: list[str]) -> None:
+    monkeypatch.setenv(readme.INLINE_LIMIT_ENV, "0")
     assert not readme.prefetch("anything", readme.PLAIN)
     assert readme.prefetch("Body.\n", readme.RST)
     assert not readme.prefetch("Body.\n", readme.RST)  # under way
@@ -191,9 +195,36 @@ def test_a_prefetch_without_a_child_still_gives_the_verdict(
     not reported as a renderer crash."""
     monkeypatch.setattr(readme, "_worker", readme.ChildWorker(
         [os.path.join(os.sep, "no", "such", "interpreter")], None))
+    monkeypatch.setenv(readme.INLINE_LIMIT_ENV, "0")  # not taken back before the child is tried
     text = "Fine.\n\nTitle here\n====\n\nx\n"
     assert readme.prefetch(text, readme.RST)
     result = readme.render(text, readme.RST)
     assert (result.status, result.line) == ("failed", 4)
     assert render_calls == [text]
     assert not readme.prefetch("Other.\n", readme.RST)  # known broken: not even tried
+
+
+def test_a_small_prefetch_still_waiting_for_the_child_is_rendered_here(
+        render_calls: list[str]) -> None:
+    # The child is busy with SLOW; the check that needs "Body." does not wait behind it.
+    assert readme.prefetch(SLOW, readme.RST)
+    assert readme.prefetch("Body.\n", readme.RST)
+    assert readme.render("Body.\n", readme.RST).status == "ok"
+    assert render_calls == ["Body.\n"]  # here: the child's are not counted
+    assert readme.render(SLOW, readme.RST).status == "ok"
+    assert SLOW not in render_calls  # the child had taken it at once: waited for
+    # The child skips what was taken and goes on serving: a verdict settles only once.
+    assert readme.prefetch("Other.\n", readme.RST)
+    [other] = readme._pending.values()
+    assert other.result(timeout=60).status == "ok"
+    assert "Other.\n" not in render_calls
+
+
+def test_a_large_prefetch_is_left_to_the_child(monkeypatch: pytest.MonkeyPatch,
+                                               render_calls: list[str]) -> None:
+    # Above the inline limit a README keeps the child's time limit and memory cap.
+    monkeypatch.setenv(readme.INLINE_LIMIT_ENV, "10")
+    assert readme.prefetch(SLOW, readme.RST)
+    assert readme.prefetch("Title\n=====\n\nBody.\n", readme.RST)
+    assert readme.render("Title\n=====\n\nBody.\n", readme.RST).status == "ok"
+    assert render_calls == []

@@ -149,7 +149,7 @@ def _exchange(proc: subprocess.Popen[bytes], frame: Any, seconds: float | None,
     return answer, fired.is_set()
 
 
-_Item = tuple[Any, "float | None", Callable[[Any], None]]
+_Item = tuple[Any, "float | None", Callable[[Any], None], "Callable[[], bool] | None"]
 
 
 class ChildWorker:
@@ -190,23 +190,30 @@ class ChildWorker:
             raise ChildFailed("crashed", message)
 
     # -- requests in the background ------------------------------------------------------
-    def submit(self, request: Any, timeout: float | None, done: Callable[[Any], None]
-               ) -> None:
+    def submit(self, request: Any, timeout: float | None, done: Callable[[Any], None],
+               claim: Callable[[], bool] | None = None) -> None:
         """Queue ``request``; ``done`` is called on the feeding thread with the answer or
-        the :class:`ChildFailed`."""
+        the :class:`ChildFailed`.
+
+        With ``claim``, the request is sent only if ``claim()`` is true when its turn comes
+        (and ``done`` is not called otherwise): the caller may have done the work itself
+        meanwhile.
+        """
         with self._setup:
             if self._queue is None:
                 self._queue = queue.SimpleQueue()
                 threading.Thread(target=self._feed, args=(self._queue,), daemon=True,
                                  name="preupload-guard-child").start()
-            self._queue.put((request, timeout, done))
+            self._queue.put((request, timeout, done, claim))
 
     def _feed(self, requests: queue.SimpleQueue[_Item | None]) -> None:
         while True:
             item = requests.get()
             if item is None:  # closed
                 return
-            request, timeout, done = item
+            request, timeout, done, claim = item
+            if claim is not None and not claim():
+                continue
             try:
                 answer: Any = self.ask(request, timeout)
             except ChildFailed as exc:

@@ -18,7 +18,9 @@ file when the renderer returns nothing. This module answers the same question lo
   more files to read, each README is handed to a render child (``read/child_worker.py``)
   as soon as its file's metadata is read (:func:`prefetch`), and the check collects the
   verdict later. On its own, :func:`render` renders a description up to
-  :data:`DEFAULT_INLINE_LIMIT` bytes in this process and a larger one in the child.
+  :data:`DEFAULT_INLINE_LIMIT` bytes in this process and a larger one in the child; a
+  prefetched one that small which the child has not started yet when the check needs it
+  is rendered here too, since by then nothing is left to read (:func:`_take_queued`).
 * In the child, every render has a time limit (counted from the request, not from the
   child's start) and a memory cap: a pathological README costs at most that limit and is
   reported as "could not be verified", never as a pass and never as a hang; the child is
@@ -90,6 +92,10 @@ _cache: OrderedDict[tuple[str, str], Rendered] = OrderedDict()
 _cache_lock = threading.Lock()
 #: The verdict to come of each README being rendered right now (see :func:`render`).
 _pending: dict[tuple[str, str], Future[Rendered]] = {}
+#: The verdicts to come of prefetched READMEs still waiting for the render child (see
+#: :func:`_take_queued`). Not emptied by :func:`clear_cache`: whoever waits for one of
+#: them must get it, from the child or from a check that took it.
+_queued: set[Future[Rendered]] = set()
 
 # docutils reports "<source>:<line>: (<LEVEL>/<n>) <text>"; the line may be empty.
 _MESSAGE_RE = re.compile(
@@ -180,12 +186,18 @@ def render(text: str, renderer: str) -> Rendered:
     found, mine = _claim(key)
     if isinstance(found, Rendered):
         return found
+    small = len(text.encode("utf-8", "surrogatepass")) <= inline_limit()
     if not mine:
         # Files are checked in parallel, and the wheel and sdist of a release carry the
-        # same README: a second caller waits for the render under way (maybe a prefetch).
+        # same README: a second caller waits for the render under way (maybe a prefetch),
+        # unless it is a prefetch still waiting for the child, which a small one need not.
+        if small and isinstance(found, Future) and _take_queued(found):
+            result = _render_inline(text, renderer)
+            _settle(key, found, result)
+            return result
         return found.result()
     try:
-        if len(text.encode("utf-8", "surrogatepass")) <= inline_limit() or not _can_spawn():
+        if small or not _can_spawn():
             result = _render_inline(text, renderer)
         else:
             result = _in_child(text, renderer, render_timeout())
@@ -201,8 +213,10 @@ def prefetch(text: str, renderer: str) -> bool:
 
     The run calls this as soon as a file's metadata is read, so that docutils runs on
     another core while this process reads the other files; rendering in-process would hold
-    the GIL those reads need. Every prefetched README gets the child's guards (the time
-    limit and the memory cap), whatever its size. Returns whether a render was started
+    the GIL those reads need. A prefetched README the child renders gets its guards (the time
+    limit and the memory cap), whatever its size; one of at most the inline limit that the
+    child has not started when :func:`render` asks for it is rendered there, in-process,
+    like any README that small. Returns whether a render was started
     (not for plain text, a missing renderer, a README already rendered or under way, or
     where no child can be started).
     """
@@ -216,12 +230,30 @@ def prefetch(text: str, renderer: str) -> bool:
         return False
     timeout = render_timeout()
     start = time.perf_counter()
+    with _cache_lock:
+        _queued.add(found)
 
     def done(answer: Any) -> None:
         _settle(key, found, _from_child(answer, text, renderer, timeout, start))
 
-    _child().submit({"renderer": renderer, "text": text}, timeout, done)
+    _child().submit({"renderer": renderer, "text": text}, timeout, done,
+                    claim=lambda: _take_queued(found))
     return True
+
+
+def _take_queued(verdict: Future[Rendered]) -> bool:
+    """Take a prefetched render that the child has not started: ``True`` for exactly one
+    caller, the child's feeding thread or a check that renders it itself.
+
+    Why: a run's last files end their passes together, and their READMEs then wait in the
+    one child's queue (about 0.8 s at the end of the benchmark's check, while nothing else
+    was left to read). A check that needs a small one renders it here instead.
+    """
+    with _cache_lock:
+        if verdict in _queued:
+            _queued.discard(verdict)
+            return True
+        return False
 
 
 def clear_cache() -> None:
