@@ -187,14 +187,11 @@ def render(text: str, renderer: str) -> Rendered:
     if isinstance(found, Rendered):
         return found
     small = len(text.encode("utf-8", "surrogatepass")) <= inline_limit()
-    if not mine:
-        # Files are checked in parallel, and the wheel and sdist of a release carry the
-        # same README: a second caller waits for the render under way (maybe a prefetch),
-        # unless it is a prefetch still waiting for the child, which a small one need not.
-        if small and isinstance(found, Future) and _take_queued(found):
-            result = _render_inline(text, renderer)
-            _settle(key, found, result)
-            return result
+    # Files are checked in parallel, and the wheel and sdist of a release carry the same
+    # README: a second caller waits for the render under way (maybe a prefetch), unless it
+    # is a prefetch still waiting for the child, which it renders itself if small. Either
+    # way the one who renders settles the verdict, also when interrupted.
+    if not mine and not (small and _take_queued(found)):
         return found.result()
     try:
         if small or not _can_spawn():
