@@ -4,7 +4,10 @@ come from preupload-guard's pytest plugin)."""
 
 from __future__ import annotations
 
+import fnmatch
+
 import preupload_guard_leftovers as plugin
+import pytest
 
 PLUGIN = {"leftovers": plugin}  # registered as if installed under that entry-point name
 
@@ -59,3 +62,26 @@ def test_an_unreadable_archive_is_left_to_the_core(guard_dists, guard_check):
     broken = guard_dists.truncated(wheel, keep=100)
     run = guard_check(broken, plugins=PLUGIN, autoload=False)
     assert run.rules == ["invalid-archive"]
+
+
+def test_an_empty_pattern_list_matches_nothing(guard_dists, guard_check):
+    wheel = guard_dists.wheel(files={"tinyproj/__init__.py": b"", "tinyproj/y.orig": b""})
+    config = {"plugins": {"leftovers": {"patterns": []}}}
+    run = guard_check(wheel, plugins=PLUGIN, autoload=False, config=config)
+    assert run.findings == []
+
+
+_NAMES = ["a.orig", "A.ORIG", "x.rej", "notes~", "~", ".f.swp", "f.swp", ".DS_Store",
+          "ds_store", "Thumbs.db", "thumbs.db", "a[1].txt", "a1.txt", "ab", "a\nb.orig", ""]
+_PATTERNS = [*plugin.DEFAULT_PATTERNS, "a[0-9].txt", "a[!0-9]", "?b", "a[1].txt", "*"]
+
+
+@pytest.mark.parametrize("count", range(len(_PATTERNS) + 1))
+def test_the_compiled_matcher_agrees_with_fnmatchcase(count):
+    # Every prefix of the pattern list, including none, against names that differ by case,
+    # by a dot, by a bracket or by a newline.
+    patterns = tuple(_PATTERNS[:count])
+    matches = plugin._matcher(patterns)
+    for name in _NAMES:
+        expected = any(fnmatch.fnmatchcase(name, p) for p in patterns)
+        assert bool(matches(name)) is expected, (name, patterns)

