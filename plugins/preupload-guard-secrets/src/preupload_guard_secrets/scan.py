@@ -326,7 +326,6 @@ def scan_artifact(
 
     # -- content ---------------------------------------------------------------------------
     wanted = wanted_by(config, top)
-    candidates = [m for m in members if m.is_file and wanted(m)]
     if content is None:
         content = scan_contents(reader.iter_streams(wanted), config, clock)
     for rule, message, hint, count in content.found.calls:
@@ -347,7 +346,8 @@ def scan_artifact(
                 f"{_list(unreadable)}",
                 "The archive is damaged: rebuild it.")
     if stop is not None:
-        rest = [m for m in candidates if m.name not in content.visited]
+        rest = [m for m in members
+                if m.is_file and m.name not in content.visited and wanted(m)]
         for member in rest:
             if is_pem_or_key(member.name):
                 out.add(SENSITIVE_FILE,
