@@ -111,3 +111,31 @@ def test_zip_sdist_paths_and_a_private_key_fingerprint(scan, guard_dists):
     fingerprint = re.search(r"sha256:[0-9a-f]{16}",
                             run.finding("secrets/private-key").message).group(0)
     assert scan(path, allow=["tests/data/*"], allow_secrets=[fingerprint]).findings == []
+
+
+def _with_top_directory_entry(path, tmp_path):
+    """The sdist again, its first member the top directory itself, as setuptools writes it
+    (and as most of the benchmark's sdists start: ``Django-5.1.4``, a directory)."""
+    import tarfile
+
+    out = tmp_path / path.name
+    with tarfile.open(path) as src, tarfile.open(out, "w:gz") as dst:
+        members = src.getmembers()
+        top = tarfile.TarInfo(members[0].name.split("/", 1)[0])
+        top.type, top.mode = tarfile.DIRTYPE, 0o755
+        dst.addfile(top)
+        for member in members:
+            dst.addfile(member, src.extractfile(member))
+    return out
+
+
+@pytest.mark.parametrize("pattern", ["tests/fixtures/*", "tinyproj-1.0.0/tests/fixtures/*"])
+def test_allow_globs_hold_in_an_sdist_that_starts_with_its_directory(scan, guard_dists,
+                                                                      tmp_path, pattern):
+    # The content scan learns the top directory from the first member it is given, which
+    # must be a file: a directory entry named without a slash (tarfile's spelling) would
+    # name no top, and the key in tests/fixtures would be reported although allowed.
+    path = _with_top_directory_entry(guard_dists.sdist(files=fixture_files()), tmp_path)
+    run = scan(path, allow=[pattern])
+    assert run.rules == ["secrets/token"], run.text
+    assert "tinyproj/real.py:1" in run.findings[0].message
