@@ -167,7 +167,12 @@ def test_absurdly_many_header_fields_are_refused_unparsed(tmp_path: Path) -> Non
 
     fields = [("Classifier", "Private :: Do Not Upload")] * (MAX_HEADER_FIELDS + 1)
     finding = only(run(tmp_path, fields), "invalid-metadata")
-    assert f"more than the {MAX_HEADER_FIELDS}" in finding.message
+    assert f"header fields, more than the {MAX_HEADER_FIELDS}" in finding.message
+    # The metadata is there: not twine's "No METADATA" refusal, and the hint says what to
+    # look for instead of "rebuild with a standard frontend".
+    assert "No METADATA" not in finding.message and "InvalidDistribution" not in finding.message
+    assert "not checked any further" in finding.message
+    assert finding.hint is not None and "writes so many fields" in finding.hint
 
 
 def test_repeated_single_field(tmp_path: Path) -> None:

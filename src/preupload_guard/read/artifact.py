@@ -87,6 +87,8 @@ def distribution_type(filename: str) -> str | None:
 #: Header fields parsed at most: packaging's parse_email (as twine and PyPI run it) calls
 #: ``get_all`` per distinct field, quadratic in their count (10,000 fields take ~7 s).
 MAX_HEADER_FIELDS = 5000
+#: In the metadata error of a file over that cap (its finding words it apart).
+TOO_MANY_FIELDS = "header fields, more than the"
 
 
 def header_fields(data: bytes) -> int:
@@ -366,7 +368,7 @@ class Artifact:
         fields = header_fields(data)
         if fields > MAX_HEADER_FIELDS:
             self._metadata_error = (
-                f"{path} has {fields} header fields, more than the {MAX_HEADER_FIELDS} "
+                f"{path} has {fields} {TOO_MANY_FIELDS} {MAX_HEADER_FIELDS} "
                 "preupload-guard parses (the email parser twine and PyPI use takes time "
                 "quadratic in their number: minutes for 100,000); real metadata has a few "
                 "hundred at most")

@@ -56,7 +56,7 @@ from preupload_guard.checks.metadata.vocabulary import (
 )
 from preupload_guard.model.findings import Finding, Rule, Severity
 from preupload_guard.model.hooks import hookimpl
-from preupload_guard.read.artifact import Artifact
+from preupload_guard.read.artifact import TOO_MANY_FIELDS, Artifact
 
 if TYPE_CHECKING:
     from preupload_guard.model.context import Context
@@ -216,6 +216,8 @@ def preupload_guard_check_artifact(artifact: Artifact, context: Context) -> Iter
 
 def _unreadable(artifact: Artifact) -> Finding:
     error = artifact.metadata_error or ""
+    if TOO_MANY_FIELDS in error:
+        return _too_many_fields(artifact, error)
     if artifact.is_wheel:
         twine = "No METADATA in archive or METADATA missing 'Metadata-Version'"
         where = "a *.dist-info/METADATA file that contains a Metadata-Version field"
@@ -235,6 +237,24 @@ def _unreadable(artifact: Artifact) -> Finding:
         f"{artifact.filename}. PyPI would refuse a file without it too.",
         artifact.filename,
         hint=f"Rebuild with a standard build frontend (python -m build); the file needs {where}.",
+        step=STEP_TWINE,
+    )
+
+
+def _too_many_fields(artifact: Artifact, error: str) -> Finding:
+    """The metadata was found but not parsed (read/artifact.py, MAX_HEADER_FIELDS).
+
+    twine would parse it, slowly, and go on: this is not its "no METADATA" refusal, and
+    nothing else about the metadata is known.
+    """
+    return Finding(
+        "invalid-metadata",
+        f"{artifact.filename}: {error}. Its core metadata was not checked any further; "
+        "twine and PyPI would spend seconds to minutes parsing it (10,000 fields take "
+        "about 7 s), so the upload may stall or time out.",
+        artifact.filename,
+        hint="Find what writes so many fields (a build-backend plugin, a generated "
+        "Classifier, Requires-Dist or Project-URL list), fix it, and rebuild.",
         step=STEP_TWINE,
     )
 
