@@ -249,9 +249,8 @@ def _too_many_fields(artifact: Artifact, error: str) -> Finding:
     """
     return Finding(
         "invalid-metadata",
-        f"{artifact.filename}: {error}. Its core metadata was not checked any further; "
-        "twine and PyPI would spend seconds to minutes parsing it (10,000 fields take "
-        "about 7 s), so the upload may stall or time out.",
+        f"{artifact.filename}: {error}. Its core metadata was not checked any further, "
+        "and the upload may stall or time out while twine and PyPI parse it.",
         artifact.filename,
         hint="Find what writes so many fields (a build-backend plugin, a generated "
         "Classifier, Requires-Dist or Project-URL list), fix it, and rebuild.",
